@@ -1,0 +1,7 @@
+/*
+ * distance.c
+ *	  Placeholder: being written.
+ */
+#include "postgres.h"
+
+#include "pg_cdp.h"

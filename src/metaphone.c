@@ -1,0 +1,7 @@
+/*
+ * metaphone.c
+ *	  Placeholder: being written.
+ */
+#include "postgres.h"
+
+#include "pg_cdp.h"

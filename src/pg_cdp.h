@@ -1,0 +1,84 @@
+/*-------------------------------------------------------------------------
+ *
+ * pg_cdp.h
+ *	  Declarations shared between the C files of pg_cdp.
+ *
+ * The kernels (distance.c, jaro.c, normalize.c, phone.c, metaphone.c) are
+ * pure functions of their arguments; names.c adds the nickname knowledge,
+ * which lives in the table cdp.nickname and is cached per backend.
+ *
+ * Copyright (c) 2026, the pg_cdp authors.  PostgreSQL licence.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PG_CDP_H
+#define PG_CDP_H
+
+#include "postgres.h"
+
+#include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
+
+/*
+ * Upper bound on the number of cells a quadratic-memory algorithm (the
+ * unrestricted Damerau-Levenshtein distance) may allocate.  Inputs beyond
+ * it are refused with SQLSTATE 54000 rather than allocating without bound.
+ */
+#define CDP_MAX_MATRIX_CELLS	((Size) 1 << 26)
+
+/* ---- textutil.c: character handling shared by every kernel ---- */
+
+/*
+ * A string seen as characters.  For pure-ASCII input "bytes" points at the
+ * original data and "chars" is NULL (every byte is one character); otherwise
+ * "chars" holds one pg_wchar per character.  Kernels compare characters only
+ * for equality, so the pg_wchar code of any server encoding works; code that
+ * needs Unicode code points (ASCII folding) converts to UTF-8 first.
+ */
+typedef struct CdpString
+{
+	const char *bytes;			/* data in the server encoding */
+	int			nbytes;			/* its length in bytes */
+	int			len;			/* its length in characters */
+	pg_wchar   *chars;			/* NULL when the string is pure ASCII */
+} CdpString;
+
+extern bool cdp_is_ascii(const char *s, int len);
+extern void cdp_string_init(CdpString *str, const char *s, int nbytes);
+extern void cdp_string_force_wide(CdpString *str);
+
+/*
+ * ASCII folding.  Letters with diacritics, ligatures and compatibility forms
+ * become their ASCII spelling (é -> e, ß -> ss, Ø -> O, ﬁ -> fi); characters
+ * with no ASCII spelling are kept as they are.  Case is preserved.  The
+ * result is palloc'd, NUL-terminated and in the server encoding.
+ */
+extern char *cdp_fold_ascii(const char *s, int len, int *outlen);
+
+/* Append the ASCII folding of a single Unicode code point; false if none. */
+extern bool cdp_fold_codepoint(pg_wchar cp, StringInfo out);
+
+/* ---- jaro.c ---- */
+extern double cdp_jaro_bytes(const char *a, int la, const char *b, int lb);
+extern double cdp_jaro_winkler_bytes(const char *a, int la, const char *b, int lb,
+									 double prefix_scale);
+extern double cdp_jaro_str(CdpString *a, CdpString *b);
+extern double cdp_jaro_winkler_str(CdpString *a, CdpString *b, double prefix_scale);
+
+/* ---- distance.c ---- */
+extern int	cdp_levenshtein_str(CdpString *a, CdpString *b, int max_distance);
+
+/* ---- normalize.c ---- */
+
+/*
+ * The normal form of a person's name used by name matching: lowercase
+ * ASCII, titles and suffixes removed, "Last, First" reordered to
+ * "first last", punctuation dropped, hyphens turned into spaces, one space
+ * between tokens.  Returns a palloc'd string, "" when nothing is left.
+ */
+extern char *cdp_normalize_name_cstr(const char *s, int len);
+
+/* ---- names.c ---- */
+extern void cdp_nickname_invalidate(Datum arg, Oid relid);
+
+#endif							/* PG_CDP_H */

@@ -1,0 +1,1 @@
+-- jaro: being written

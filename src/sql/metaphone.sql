@@ -1,0 +1,1 @@
+-- metaphone: being written
