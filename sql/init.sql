@@ -18,3 +18,13 @@ DROP SCHEMA elsewhere;
 
 -- the cdp.* settings namespace is reserved
 SET cdp.no_such_setting = 'x';
+
+-- A helper for the rest of the suite: the SQLSTATE a statement fails with
+-- ('00000' when it succeeds), so each error case can show its code.
+CREATE FUNCTION sqlstate_of(stmt text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+  EXECUTE stmt;
+  RETURN '00000';
+EXCEPTION WHEN OTHERS THEN
+  RETURN SQLSTATE;
+END $$;

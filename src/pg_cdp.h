@@ -24,7 +24,7 @@
  * unrestricted Damerau-Levenshtein distance) may allocate.  Inputs beyond
  * it are refused with SQLSTATE 54000 rather than allocating without bound.
  */
-#define CDP_MAX_MATRIX_CELLS	((Size) 1 << 26)
+#define CDP_MAX_MATRIX_CELLS	((Size) 1 << 24)
 
 /* ---- textutil.c: character handling shared by every kernel ---- */
 
@@ -46,6 +46,26 @@ typedef struct CdpString
 extern bool cdp_is_ascii(const char *s, int len);
 extern void cdp_string_init(CdpString *str, const char *s, int nbytes);
 extern void cdp_string_force_wide(CdpString *str);
+
+/*
+ * A string reduced to small integer symbols.  Two strings are encoded
+ * together so that equal characters get equal symbols; for ASCII the
+ * symbol is the byte itself, otherwise a dense number 0..nsyms-1.
+ */
+typedef struct SymString
+{
+	const uint32 *sym;
+	int			len;
+} SymString;
+
+typedef struct SymPair
+{
+	SymString	a;
+	SymString	b;
+	int			nsyms;			/* symbols are < nsyms */
+} SymPair;
+
+extern void cdp_encode_pair(CdpString *a, CdpString *b, SymPair *out);
 
 /*
  * ASCII folding.  Letters with diacritics, ligatures and compatibility forms

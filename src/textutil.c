@@ -87,6 +87,69 @@ cdp_string_force_wide(CdpString *str)
 	str->len = pg_mb2wchar_with_len(str->bytes, str->chars, str->nbytes);
 }
 
+/* qsort comparator for pg_wchar */
+static int
+wchar_cmp(const void *x, const void *y)
+{
+	pg_wchar	a = *(const pg_wchar *) x;
+	pg_wchar	b = *(const pg_wchar *) y;
+
+	return (a > b) - (a < b);
+}
+
+/*
+ * cdp_encode_pair
+ *		Encode two strings as symbols.  ASCII strings keep their bytes as
+ *		symbols (nsyms = 128); others are mapped to dense numbers through
+ *		the sorted list of the characters they use.
+ */
+void
+cdp_encode_pair(CdpString *a, CdpString *b, SymPair *out)
+{
+	uint32	   *sa = palloc((Size) (a->len + 1) * sizeof(uint32));
+	uint32	   *sb = palloc((Size) (b->len + 1) * sizeof(uint32));
+	int			i;
+
+	if (a->chars == NULL && b->chars == NULL)
+	{
+		for (i = 0; i < a->len; i++)
+			sa[i] = (unsigned char) a->bytes[i];
+		for (i = 0; i < b->len; i++)
+			sb[i] = (unsigned char) b->bytes[i];
+		out->nsyms = 128;
+	}
+	else
+	{
+		pg_wchar   *all;
+		int			n;
+		int			ndistinct;
+
+		cdp_string_force_wide(a);
+		cdp_string_force_wide(b);
+		n = a->len + b->len;
+		all = palloc((Size) (n + 1) * sizeof(pg_wchar));
+		memcpy(all, a->chars, a->len * sizeof(pg_wchar));
+		memcpy(all + a->len, b->chars, b->len * sizeof(pg_wchar));
+		qsort(all, n, sizeof(pg_wchar), wchar_cmp);
+		ndistinct = 0;
+		for (i = 0; i < n; i++)
+			if (ndistinct == 0 || all[ndistinct - 1] != all[i])
+				all[ndistinct++] = all[i];
+		for (i = 0; i < a->len; i++)
+			sa[i] = (pg_wchar *) bsearch(&a->chars[i], all, ndistinct,
+										 sizeof(pg_wchar), wchar_cmp) - all;
+		for (i = 0; i < b->len; i++)
+			sb[i] = (pg_wchar *) bsearch(&b->chars[i], all, ndistinct,
+										 sizeof(pg_wchar), wchar_cmp) - all;
+		pfree(all);
+		out->nsyms = Max(ndistinct, 1);
+	}
+	out->a.sym = sa;
+	out->a.len = a->len;
+	out->b.sym = sb;
+	out->b.len = b->len;
+}
+
 /*
  * Letters that have no canonical or compatibility decomposition into ASCII,
  * with the ASCII spelling commonly used for them in names and addresses.

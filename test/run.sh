@@ -69,11 +69,14 @@ if [ $# -gt 0 ]; then
 	fi
 	passed=$((passed + ok))
 	failed=$((failed + bad))
+	if [ "$bad" != 0 ]; then
+		rm -rf "$srcdir/results"
+		cp -R "$tmp/regress/results" "$srcdir/results" 2>/dev/null || true
+	fi
 	if [ -s "$tmp/regress/regression.diffs" ]; then
 		echo "== regression.diffs"
 		cat "$tmp/regress/regression.diffs"
 		cp "$tmp/regress/regression.diffs" "$srcdir/regression.diffs" 2>/dev/null || true
-		rm -rf "$srcdir/results" && cp -R "$tmp/regress/results" "$srcdir/results" 2>/dev/null || true
 	else
 		rm -f "$srcdir/regression.diffs"
 	fi
