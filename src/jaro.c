@@ -86,7 +86,11 @@ jaro_ascii_short(const unsigned char *a, int la, const unsigned char *b, int lb)
 	int			t = 0;
 	int			i;
 
-	memset(peq, 0, sizeof(peq));
+	/* clear only the entries that will be read, rather than all 128 */
+	for (i = 0; i < la; i++)
+		peq[a[i]] = 0;
+	for (i = 0; i < lb; i++)
+		peq[b[i]] = 0;
 	for (i = 0; i < lb; i++)
 		peq[b[i]] |= UINT64CONST(1) << i;
 
