@@ -108,3 +108,5 @@ SELECT cdp.jaro_winkler('a', 'b', 0.3);
 SELECT cdp.jaro_winkler('a', 'b', -0.1);
 SELECT cdp.jaro_winkler('a', 'b', 'NaN');
 SELECT sqlstate_of($$SELECT cdp.jaro_winkler('a', 'b', 0.3)$$);
+SELECT cdp.token_similarity(repeat('ab ', 5000), repeat('cd ', 5000));
+SELECT sqlstate_of($$SELECT cdp.token_similarity(repeat('ab ', 5000), repeat('cd ', 5000))$$);

@@ -366,6 +366,9 @@ typedef struct Token
 
 #define TOKENS_ON_STACK 32
 
+/* bound on the word pairs one token_similarity call scores (about a second) */
+#define TOKEN_MAX_PAIRS (1 << 24)
+
 /*
  * tokenize
  *		Lowercase and fold s to ASCII into *buf and split it into tokens:
@@ -459,6 +462,13 @@ cdp_token_similarity(PG_FUNCTION_ARGS)
 	nb = tokenize(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), &bufb, &tb, stack_b);
 	if (na == 0 || nb == 0)
 		PG_RETURN_FLOAT8((na == 0 && nb == 0) ? 1.0 : 0.0);
+	if ((Size) na * (Size) nb > TOKEN_MAX_PAIRS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("values have too many words for token_similarity"),
+				 errdetail("The values have %d and %d words, %zu pairs to score; the limit is %d.",
+						   na, nb, (Size) na * (Size) nb, TOKEN_MAX_PAIRS),
+				 errhint("Compare shorter values, or one long value with a short one.")));
 
 	best_b = (nb <= TOKENS_ON_STACK) ? stack_best_b :
 		palloc((Size) nb * sizeof(double));

@@ -48,6 +48,10 @@ PG_FUNCTION_INFO_V1(cdp_name_similarity);
 #define NAME_INITIAL_SCORE		0.85
 #define NAME_EXTRA_TOKEN_WEIGHT	0.25
 
+/* bounds on the work of one name_similarity call */
+#define NAME_MAX_PAIRED_WORDS	64
+#define NAME_MAX_WORD_PAIRS		(1 << 22)
+
 typedef struct NickEntry
 {
 	char		key[NICK_KEYLEN];	/* normalised name, the hash key */
@@ -342,12 +346,23 @@ token_pair_score(const char *a, int la, const char *b, int lb)
 {
 	double		jw;
 
+	int			ca,
+				cb,
+				first;
+
 	if (la == lb && memcmp(a, b, la) == 0)
 		return 1.0;
-	if ((la == 1 || lb == 1) && a[0] == b[0])
-		return NAME_INITIAL_SCORE;
-	if (la == 1 || lb == 1)
+	/* an initial is one character, which may take several bytes */
+	ca = (la == 1) ? 1 : pg_mbstrlen_with_len(a, la);
+	cb = (lb == 1) ? 1 : pg_mbstrlen_with_len(b, lb);
+	if (ca == 1 || cb == 1)
+	{
+		first = pg_mblen(a);
+		if (first <= la && first <= lb && pg_mblen(b) == first &&
+			memcmp(a, b, first) == 0)
+			return NAME_INITIAL_SCORE;
 		return 0.0;
+	}
 	if (given_names_equivalent(a, la, b, lb))
 		return NAME_NICKNAME_SCORE;
 	jw = cdp_jaro_winkler_bytes(a, la, b, lb, 0.1);
@@ -381,11 +396,13 @@ cdp_name_similarity(PG_FUNCTION_ARGS)
 
 	if (ta.n == 0 || tb.n == 0)
 		PG_RETURN_FLOAT8((ta.n == 0 && tb.n == 0) ? 1.0 : 0.0);
-	if ((Size) ta.n * (Size) tb.n > MaxAllocSize / sizeof(double))
+	if (Min(ta.n, tb.n) > NAME_MAX_PAIRED_WORDS ||
+		(Size) ta.n * (Size) tb.n > NAME_MAX_WORD_PAIRS)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("names have too many words for name_similarity"),
-				 errdetail("The names have %d and %d words.", ta.n, tb.n),
+				 errdetail("The names have %d and %d words; at most %d words can be paired and %d pairs scored.",
+						   ta.n, tb.n, NAME_MAX_PAIRED_WORDS, NAME_MAX_WORD_PAIRS),
 				 errhint("Compare person names, or use cdp.token_similarity for long texts.")));
 
 	score = palloc((Size) ta.n * tb.n * sizeof(double));

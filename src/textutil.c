@@ -323,6 +323,24 @@ cdp_fold_ascii(const char *s, int len, int *outlen)
 		return result;
 	}
 
+	/*
+	 * SQL_ASCII promises nothing about bytes above 127: fold them only when
+	 * they happen to be valid UTF-8, otherwise leave the value as it is.
+	 */
+	if (encoding == PG_SQL_ASCII)
+	{
+		if (!pg_verify_mbstr(PG_UTF8, s, len, true))
+		{
+			result = palloc(len + 1);
+			memcpy(result, s, len);
+			result[len] = '\0';
+			if (outlen)
+				*outlen = len;
+			return result;
+		}
+		encoding = PG_UTF8;
+	}
+
 	if (encoding == PG_UTF8)
 		utf8 = (const unsigned char *) s;
 	else

@@ -35,9 +35,21 @@ tmpserver_start() {
 		echo "timezone = 'UTC'"
 		for line in "$@"; do echo "$line"; done
 	} | tmpserver_as_owner sh -c "cat >> '$TMPSERVER_DIR/data/postgresql.conf'"
-	tmpserver_as_owner "$TMPSERVER_BINDIR/pg_ctl" -D "$TMPSERVER_DIR/data" -w \
-		-l "$TMPSERVER_DIR/server.log" start >/dev/null || {
-		cat "$TMPSERVER_DIR/server.log" >&2; return 1; }
+	if [ -n "${TMPSERVER_WRAPPER:-}" ]; then
+		# e.g. valgrind: run postgres itself under the wrapper and wait for it
+		tmpserver_as_owner sh -c "$TMPSERVER_WRAPPER '$TMPSERVER_BINDIR/postgres' -D '$TMPSERVER_DIR/data' \
+			> '$TMPSERVER_DIR/server.log' 2>&1 &"
+		for _ in $(seq 1 300); do
+			"$TMPSERVER_BINDIR/pg_isready" -q -h "$TMPSERVER_DIR" -p "$PGPORT" && break
+			sleep 1
+		done
+		"$TMPSERVER_BINDIR/pg_isready" -q -h "$TMPSERVER_DIR" -p "$PGPORT" || {
+			cat "$TMPSERVER_DIR/server.log" >&2; return 1; }
+	else
+		tmpserver_as_owner "$TMPSERVER_BINDIR/pg_ctl" -D "$TMPSERVER_DIR/data" -w \
+			-l "$TMPSERVER_DIR/server.log" start >/dev/null || {
+			cat "$TMPSERVER_DIR/server.log" >&2; return 1; }
+	fi
 	export PGHOST="$TMPSERVER_DIR" PGPORT PGUSER=postgres PGDATABASE=postgres
 }
 
@@ -49,7 +61,7 @@ tmpserver_stop() {
 	[ -n "${TMPSERVER_DIR:-}" ] || return 0
 	if [ -d "$TMPSERVER_DIR/data" ]; then
 		tmpserver_as_owner "$TMPSERVER_BINDIR/pg_ctl" -D "$TMPSERVER_DIR/data" -m fast \
-			stop >/dev/null 2>&1 || true
+			-t 300 stop >/dev/null 2>&1 || true
 	fi
 	rm -rf "$TMPSERVER_DIR"
 	TMPSERVER_DIR=

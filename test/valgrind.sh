@@ -1,0 +1,83 @@
+#!/bin/sh
+# Run the pg_regress suite and a randomised fuzz of every kernel against a
+# PostgreSQL server running under valgrind's memcheck, with the installed
+# pg_cdp preloaded.  Not part of `make test` (it takes several minutes): run
+# it, after `make install`, before resolving a change that adds C code.
+#
+#   sh test/valgrind.sh [pg_regress test names...]
+#
+# Fails when valgrind reports any error in any server process; the reports
+# are printed.  Needs the Debian package valgrind.
+set -eu
+srcdir=$(cd "$(dirname "$0")/.." && pwd)
+[ $# -gt 0 ] || set -- $(sed -n 's/^REGRESS = //p' "$srcdir/Makefile")
+command -v valgrind >/dev/null || { echo "valgrind is not installed (apt-get install valgrind)" >&2; exit 2; }
+
+. "$srcdir/test/tmpserver.sh"
+vgdir=$(mktemp -d /tmp/pg_cdp_valgrind.XXXXXX)
+chmod 777 "$vgdir"
+cleanup() { tmpserver_stop; rm -rf "$vgdir"; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Padding bytes of structs written to files and sockets are uninitialised
+# by design in PostgreSQL; nothing else is suppressed.
+cat > "$vgdir/pg.supp" <<'SUPP'
+{
+   padding_sendto
+   Memcheck:Param
+   sendto(msg)
+   fun:*
+   ...
+}
+{
+   padding_write
+   Memcheck:Param
+   write(buf)
+   fun:*
+   ...
+}
+{
+   padding_pwrite
+   Memcheck:Param
+   pwrite64(buf)
+   fun:*
+   ...
+}
+SUPP
+chmod 644 "$vgdir/pg.supp"
+
+TMPSERVER_WRAPPER="valgrind --quiet --error-limit=no --num-callers=30 --suppressions=$vgdir/pg.supp --log-file=$vgdir/vg.%p.log"
+export TMPSERVER_WRAPPER
+tmpserver_start "shared_preload_libraries = 'pg_cdp'" "max_parallel_workers_per_gather = 0"
+echo "server under valgrind on port $PGPORT"
+
+# pg_regress against the running server, from a copy readable by anyone
+mkdir -p "$vgdir/src" "$vgdir/out"
+cp -R "$srcdir/sql" "$srcdir/expected" "$srcdir/test" "$vgdir/src/"
+chmod -R a+rwX "$vgdir"
+tmpserver_psql -q -c "CREATE DATABASE contrib_regression"
+status=0
+(cd "$vgdir/src" && PGTZ=UTC "$(dirname "$(dirname "$(dirname "$("$PG_CONFIG" --pgxs)")")")/src/test/regress/pg_regress" \
+	--bindir="$TMPSERVER_BINDIR" --use-existing --host="$PGHOST" --port="$PGPORT" \
+	--inputdir=. --outputdir="$vgdir/out" --dbname=contrib_regression "$@") || status=$?
+[ -s "$vgdir/out/regression.diffs" ] && cat "$vgdir/out/regression.diffs"
+
+echo "fuzzing every kernel under valgrind"
+tmpserver_psql -q -f "$srcdir/test/fuzz.sql" || status=$?
+
+tmpserver_stop
+errors=0
+for f in "$vgdir"/vg.*.log; do
+	if [ -s "$f" ]; then
+		echo "== $f"
+		cat "$f"
+		errors=$((errors + 1))
+	fi
+done
+if [ "$errors" -gt 0 ]; then
+	echo "valgrind: reports from $errors processes"
+	exit 1
+fi
+echo "valgrind: no errors"
+exit $status
