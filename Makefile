@@ -67,6 +67,7 @@ sql/$(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS) src/sql/nickname_data.sql
 	  cat $(SQL_PARTS) src/sql/nickname_data.sql; } > $@
 
 $(OBJS): src/pg_cdp.h
+src/phone.o: src/phone_regions.h
 
 .PHONY: deps test-deps demo test bench
 

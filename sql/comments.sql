@@ -3,6 +3,14 @@
 -- \df+ cdp.* and \dx+ pg_cdp read like a reference; every pure kernel has
 -- its true volatility; the catalog tables are dumped by pg_dump.
 --
+-- the objects that belong to the extension, by kind
+SELECT (pg_identify_object(d.classid, d.objid, d.objsubid)).type AS kind, count(*)
+  FROM pg_depend d
+ WHERE d.refclassid = 'pg_extension'::regclass
+   AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'pg_cdp')
+   AND d.deptype = 'e'
+ GROUP BY 1 ORDER BY 1;
+
 -- objects that belong to the extension without a description (expect none)
 SELECT pg_describe_object(d.classid, d.objid, d.objsubid) AS undocumented
   FROM pg_depend d

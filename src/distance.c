@@ -299,6 +299,39 @@ levenshtein_ascii_short(const char *p, int m, const char *t, int n, int max_dist
 	return score;
 }
 
+/* symbol tables of at most this many entries live on the stack */
+#define PEQ_ON_STACK 512
+
+/*
+ * build_peq
+ *		The bit table of a pattern of 1..64 symbols (ps, m) for a text (ts,
+ *		n) over nsyms symbols: entry s has bit i set when ps[i] = s.  Uses
+ *		stack_peq (PEQ_ON_STACK entries) when the symbols fit, clearing only
+ *		the entries the pattern and the text will touch; otherwise returns a
+ *		palloc'd table.
+ */
+static uint64 *
+build_peq(const uint32 *ps, int m, const uint32 *ts, int n, int nsyms,
+		  uint64 *stack_peq)
+{
+	uint64	   *peq;
+	int			i;
+
+	if (nsyms <= PEQ_ON_STACK)
+	{
+		peq = stack_peq;
+		for (i = 0; i < n; i++)
+			peq[ts[i]] = 0;
+		for (i = 0; i < m; i++)
+			peq[ps[i]] = 0;
+	}
+	else
+		peq = palloc0((Size) nsyms * sizeof(uint64));
+	for (i = 0; i < m; i++)
+		peq[ps[i]] |= UINT64CONST(1) << i;
+	return peq;
+}
+
 /*
  * cdp_levenshtein_str
  *		Levenshtein distance between two strings, in characters.  With
@@ -378,13 +411,12 @@ cdp_levenshtein_str(CdpString *a, CdpString *b, int max_distance)
 		result = (max_distance >= 0 && n > max_distance) ? max_distance + 1 : n;
 	else if (m <= 64)
 	{
-		uint64	   *peq = palloc0((Size) pair.nsyms * sizeof(uint64));
-		int			i;
+		uint64		stack_peq[PEQ_ON_STACK];
+		uint64	   *peq = build_peq(ps, m, ts, n, pair.nsyms, stack_peq);
 
-		for (i = 0; i < m; i++)
-			peq[ps[i]] |= UINT64CONST(1) << i;
 		result = myers_short(peq, m, ts, n, max_distance);
-		pfree(peq);
+		if (peq != stack_peq)
+			pfree(peq);
 	}
 	else if (max_distance >= 0 && max_distance < 32)
 		result = banded_levenshtein(ps, m, ts, n, max_distance);
@@ -405,8 +437,7 @@ cdp_levenshtein_str(CdpString *a, CdpString *b, int max_distance)
 			pfree(peq);
 		}
 	}
-	pfree((void *) pair.a.sym);
-	pfree((void *) pair.b.sym);
+	cdp_release_pair(&pair);
 	return result;
 }
 
@@ -521,24 +552,22 @@ osa_distance_str(CdpString *a, CdpString *b)
 		result = t->len;
 	else if (p->len <= 64)
 	{
-		uint64		local[128];
-		uint64	   *peq = (pair.nsyms <= 128) ? local :
-			palloc((Size) pair.nsyms * sizeof(uint64));
-		int			i;
+		uint64		stack_peq[PEQ_ON_STACK];
+		uint64	   *peq = build_peq(p->sym, p->len, t->sym, t->len, pair.nsyms,
+									stack_peq);
 
-		memset(peq, 0, (Size) pair.nsyms * sizeof(uint64));
-		for (i = 0; i < p->len; i++)
-			peq[p->sym[i]] |= UINT64CONST(1) << i;
 		result = osa_short(peq, p->len, t->sym, t->len);
-		if (peq != local)
+		if (peq != stack_peq)
 			pfree(peq);
 	}
 	else
 		result = osa_dp(p->sym, p->len, t->sym, t->len);
-	pfree((void *) pair.a.sym);
-	pfree((void *) pair.b.sym);
+	cdp_release_pair(&pair);
 	return result;
 }
+
+/* distance matrices of up to 64 x 64 characters live on the stack */
+#define DL_CELLS_ON_STACK (66 * 66)
 
 /*
  * damerau_str
@@ -556,6 +585,8 @@ damerau_str(CdpString *a, CdpString *b)
 				n;
 	int		   *d;
 	int		   *da;
+	int			stack_d[DL_CELLS_ON_STACK];
+	int			stack_da[PEQ_ON_STACK];
 	int			maxdist;
 	int			cols;
 	int			i,
@@ -582,8 +613,19 @@ damerau_str(CdpString *a, CdpString *b)
 				 errhint("Use cdp.osa_distance or cdp.levenshtein, which need linear memory.")));
 
 	cols = n + 2;
-	d = palloc((Size) (m + 2) * cols * sizeof(int));
-	da = palloc0((Size) pair.nsyms * sizeof(int));
+	d = ((Size) (m + 2) * cols <= DL_CELLS_ON_STACK) ? stack_d :
+		palloc((Size) (m + 2) * cols * sizeof(int));
+	if (pair.nsyms <= PEQ_ON_STACK)
+	{
+		/* only the symbols of the two strings are ever looked up */
+		da = stack_da;
+		for (i = 0; i < m; i++)
+			da[s[i]] = 0;
+		for (j = 0; j < n; j++)
+			da[t[j]] = 0;
+	}
+	else
+		da = palloc0((Size) pair.nsyms * sizeof(int));
 	maxdist = m + n;
 #define D(i, j) d[(Size) (i) * cols + (j)]
 	D(0, 0) = maxdist;
@@ -627,11 +669,12 @@ damerau_str(CdpString *a, CdpString *b)
 	}
 	result = D(m + 1, n + 1);
 #undef D
-	pfree(d);
-	pfree(da);
+	if (d != stack_d)
+		pfree(d);
+	if (da != stack_da)
+		pfree(da);
 done:
-	pfree((void *) pair.a.sym);
-	pfree((void *) pair.b.sym);
+	cdp_release_pair(&pair);
 	return result;
 }
 

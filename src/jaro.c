@@ -17,7 +17,7 @@
  *	  jaro > 0.7;
  *	- two empty strings score 1, one empty string scores 0.
  *
- * Strings of up to 64 ASCII characters are matched with bit masks: the
+ * Strings of up to 64 characters are matched with bit masks: the
  * first unmatched equal character in the window is the lowest set bit of
  * (positions of the character in b) & ~(matched) & (window).  Longer
  * strings use per-character position lists, which makes the matching
@@ -71,14 +71,15 @@ jaro_window(int la, int lb)
 }
 
 /*
- * jaro_ascii_short
- *		Jaro similarity of two non-empty ASCII strings of at most 64
- *		characters each, with bit masks and no allocation.
+ * jaro_short
+ *		Jaro similarity of two non-empty strings of at most 64 symbols each
+ *		(so fewer than 256 distinct symbols), with bit masks and no
+ *		allocation.
  */
 static double
-jaro_ascii_short(const unsigned char *a, int la, const unsigned char *b, int lb)
+jaro_short(const uint32 *a, int la, const uint32 *b, int lb)
 {
-	uint64		peq[128];
+	uint64		peq[128 + 2 * CDP_INLINE_CHARS];
 	uint64		matched_a = 0;
 	uint64		matched_b = 0;
 	int			w = jaro_window(la, lb);
@@ -86,7 +87,7 @@ jaro_ascii_short(const unsigned char *a, int la, const unsigned char *b, int lb)
 	int			t = 0;
 	int			i;
 
-	/* clear only the entries that will be read, rather than all 128 */
+	/* clear only the entries that will be read, rather than all of them */
 	for (i = 0; i < la; i++)
 		peq[a[i]] = 0;
 	for (i = 0; i < lb; i++)
@@ -220,14 +221,13 @@ cdp_jaro_str(CdpString *a, CdpString *b)
 		return 1.0;
 	if (a->len == 0 || b->len == 0)
 		return 0.0;
-	if (a->chars == NULL && b->chars == NULL && a->len <= 64 && b->len <= 64)
-		return jaro_ascii_short((const unsigned char *) a->bytes, a->len,
-								(const unsigned char *) b->bytes, b->len);
-
 	cdp_encode_pair(a, b, &pair);
-	result = jaro_symbols(pair.a.sym, pair.a.len, pair.b.sym, pair.b.len, pair.nsyms);
-	pfree((void *) pair.a.sym);
-	pfree((void *) pair.b.sym);
+	if (a->len <= CDP_INLINE_CHARS && b->len <= CDP_INLINE_CHARS)
+		result = jaro_short(pair.a.sym, pair.a.len, pair.b.sym, pair.b.len);
+	else
+		result = jaro_symbols(pair.a.sym, pair.a.len, pair.b.sym, pair.b.len,
+							  pair.nsyms);
+	cdp_release_pair(&pair);
 	return result;
 }
 

@@ -35,12 +35,15 @@
  * for equality, so the pg_wchar code of any server encoding works; code that
  * needs Unicode code points (ASCII folding) converts to UTF-8 first.
  */
+#define CDP_INLINE_CHARS 64
+
 typedef struct CdpString
 {
 	const char *bytes;			/* data in the server encoding */
 	int			nbytes;			/* its length in bytes */
 	int			len;			/* its length in characters */
 	pg_wchar   *chars;			/* NULL when the string is pure ASCII */
+	pg_wchar	inline_chars[CDP_INLINE_CHARS + 1]; /* chars of short strings */
 } CdpString;
 
 extern bool cdp_is_ascii(const char *s, int len);
@@ -48,9 +51,11 @@ extern void cdp_string_init(CdpString *str, const char *s, int nbytes);
 extern void cdp_string_force_wide(CdpString *str);
 
 /*
- * A string reduced to small integer symbols.  Two strings are encoded
- * together so that equal characters get equal symbols; for ASCII the
- * symbol is the byte itself, otherwise a dense number 0..nsyms-1.
+ * A pair of strings reduced to small integer symbols, so that equal
+ * characters get equal symbols: an ASCII character is its own code, any
+ * other character gets 128 + a number in order of first appearance.  Short
+ * strings are encoded into the pair's own buffers (no allocation); a SymPair
+ * must therefore not be copied.  Release it with cdp_release_pair.
  */
 typedef struct SymString
 {
@@ -62,10 +67,13 @@ typedef struct SymPair
 {
 	SymString	a;
 	SymString	b;
-	int			nsyms;			/* symbols are < nsyms */
+	int			nsyms;			/* symbols are < nsyms; 128 for ASCII */
+	uint32		inline_a[CDP_INLINE_CHARS];
+	uint32		inline_b[CDP_INLINE_CHARS];
 } SymPair;
 
 extern void cdp_encode_pair(CdpString *a, CdpString *b, SymPair *out);
+extern void cdp_release_pair(SymPair *pair);
 
 /*
  * ASCII folding.  Letters with diacritics, ligatures and compatibility forms

@@ -75,7 +75,8 @@ cdp_string_init(CdpString *str, const char *s, int nbytes)
 /*
  * cdp_string_force_wide
  *		Make sure str->chars is filled, even for ASCII input, so that two
- *		strings can be compared through the same representation.
+ *		strings can be compared through the same representation.  Short
+ *		strings use the buffer inside the CdpString.
  */
 void
 cdp_string_force_wide(CdpString *str)
@@ -83,31 +84,68 @@ cdp_string_force_wide(CdpString *str)
 	if (str->chars != NULL)
 		return;
 	/* one pg_wchar per byte is always enough, plus the terminator */
-	str->chars = (pg_wchar *) palloc((Size) (str->nbytes + 1) * sizeof(pg_wchar));
+	if (str->nbytes <= CDP_INLINE_CHARS)
+		str->chars = str->inline_chars;
+	else
+		str->chars = (pg_wchar *) palloc((Size) (str->nbytes + 1) * sizeof(pg_wchar));
 	str->len = pg_mb2wchar_with_len(str->bytes, str->chars, str->nbytes);
 }
 
-/* qsort comparator for pg_wchar */
-static int
-wchar_cmp(const void *x, const void *y)
+/* an open-addressing table from non-ASCII characters to symbols */
+typedef struct SymSlot
 {
-	pg_wchar	a = *(const pg_wchar *) x;
-	pg_wchar	b = *(const pg_wchar *) y;
+	pg_wchar	ch;				/* 0: empty */
+	uint32		sym;
+} SymSlot;
 
-	return (a > b) - (a < b);
+#define SYM_SLOTS_ON_STACK 256
+
+/*
+ * encode_wide
+ *		Encode len characters into out, numbering the non-ASCII ones through
+ *		the hash table (mask + 1 slots) and *next.
+ */
+static void
+encode_wide(const pg_wchar *chars, int len, uint32 *out, SymSlot *slots,
+			uint32 mask, uint32 *next)
+{
+	int			i;
+
+	for (i = 0; i < len; i++)
+	{
+		pg_wchar	c = chars[i];
+		uint32		h;
+
+		if (c < 128)
+		{
+			out[i] = c;
+			continue;
+		}
+		h = (c * 2654435761U) & mask;
+		while (slots[h].ch != 0 && slots[h].ch != c)
+			h = (h + 1) & mask;
+		if (slots[h].ch == 0)
+		{
+			slots[h].ch = c;
+			slots[h].sym = (*next)++;
+		}
+		out[i] = slots[h].sym;
+	}
 }
 
 /*
  * cdp_encode_pair
- *		Encode two strings as symbols.  ASCII strings keep their bytes as
- *		symbols (nsyms = 128); others are mapped to dense numbers through
- *		the sorted list of the characters they use.
+ *		Encode two strings as symbols (see SymPair).  ASCII characters keep
+ *		their code; other characters are numbered from 128 on through a hash
+ *		table, so the work is linear in the length.
  */
 void
 cdp_encode_pair(CdpString *a, CdpString *b, SymPair *out)
 {
-	uint32	   *sa = palloc((Size) (a->len + 1) * sizeof(uint32));
-	uint32	   *sb = palloc((Size) (b->len + 1) * sizeof(uint32));
+	uint32	   *sa = (a->len <= CDP_INLINE_CHARS) ? out->inline_a :
+		palloc((Size) (a->len + 1) * sizeof(uint32));
+	uint32	   *sb = (b->len <= CDP_INLINE_CHARS) ? out->inline_b :
+		palloc((Size) (b->len + 1) * sizeof(uint32));
 	int			i;
 
 	if (a->chars == NULL && b->chars == NULL)
@@ -120,34 +158,41 @@ cdp_encode_pair(CdpString *a, CdpString *b, SymPair *out)
 	}
 	else
 	{
-		pg_wchar   *all;
-		int			n;
-		int			ndistinct;
+		SymSlot		stack_slots[SYM_SLOTS_ON_STACK];
+		SymSlot    *slots = stack_slots;
+		uint32		nslots = 16;
+		uint32		next = 128;
 
 		cdp_string_force_wide(a);
 		cdp_string_force_wide(b);
-		n = a->len + b->len;
-		all = palloc((Size) (n + 1) * sizeof(pg_wchar));
-		memcpy(all, a->chars, a->len * sizeof(pg_wchar));
-		memcpy(all + a->len, b->chars, b->len * sizeof(pg_wchar));
-		qsort(all, n, sizeof(pg_wchar), wchar_cmp);
-		ndistinct = 0;
-		for (i = 0; i < n; i++)
-			if (ndistinct == 0 || all[ndistinct - 1] != all[i])
-				all[ndistinct++] = all[i];
-		for (i = 0; i < a->len; i++)
-			sa[i] = (pg_wchar *) bsearch(&a->chars[i], all, ndistinct,
-										 sizeof(pg_wchar), wchar_cmp) - all;
-		for (i = 0; i < b->len; i++)
-			sb[i] = (pg_wchar *) bsearch(&b->chars[i], all, ndistinct,
-										 sizeof(pg_wchar), wchar_cmp) - all;
-		pfree(all);
-		out->nsyms = Max(ndistinct, 1);
+		while (nslots < (uint32) 2 * (a->len + b->len))
+			nslots <<= 1;
+		if (nslots > SYM_SLOTS_ON_STACK)
+			slots = palloc((Size) nslots * sizeof(SymSlot));
+		memset(slots, 0, (Size) nslots * sizeof(SymSlot));
+		encode_wide(a->chars, a->len, sa, slots, nslots - 1, &next);
+		encode_wide(b->chars, b->len, sb, slots, nslots - 1, &next);
+		if (slots != stack_slots)
+			pfree(slots);
+		out->nsyms = (int) next;
 	}
 	out->a.sym = sa;
 	out->a.len = a->len;
 	out->b.sym = sb;
 	out->b.len = b->len;
+}
+
+/*
+ * cdp_release_pair
+ *		Free what cdp_encode_pair allocated.
+ */
+void
+cdp_release_pair(SymPair *pair)
+{
+	if (pair->a.sym != pair->inline_a)
+		pfree((void *) pair->a.sym);
+	if (pair->b.sym != pair->inline_b)
+		pfree((void *) pair->b.sym);
 }
 
 /*
