@@ -19,7 +19,9 @@
  *		significant numbers;
  *	  - cross-checked against the numbering metadata of libphonenumber
  *		(PhoneNumberMetadata.xml, release 8.12.57), from which the sets of
- *		NSN lengths and leading digits were taken.
+ *		NSN lengths and leading digits were taken (Copyright The
+ *		Libphonenumber Authors, Apache License 2.0: see
+ *		data/libphonenumber.LICENSE).
  *	  Hand choices: the sets count only numbers that can be dialled from
  *	  abroad; NANP numbers are 10 digits, Russian and Kazakh numbers 10
  *	  digits, and Mexican numbers 10 digits (the mobile "1" after +52 was
