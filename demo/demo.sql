@@ -6,7 +6,10 @@
 \set ECHO queries
 
 CREATE EXTENSION pg_cdp;
+\set ECHO none
 \i demo/sample.sql
+\set ECHO queries
+\echo '-- loaded demo/sample.sql: 8 web-shop customers, 8 loyalty members, 5 point-of-sale customers'
 
 \echo
 \echo '== 1. One view over the three sources, as raw as they come'
