@@ -690,8 +690,8 @@ cdp_levenshtein(PG_FUNCTION_ARGS)
 	CdpString	sa,
 				sb;
 
-	cdp_string_init(&sa, VARDATA_ANY(a), VARSIZE_ANY_EXHDR(a));
-	cdp_string_init(&sb, VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b));
+	cdp_string_from_text(&sa, a);
+	cdp_string_from_text(&sb, b);
 	PG_RETURN_INT32(cdp_levenshtein_str(&sa, &sb, -1));
 }
 
@@ -716,8 +716,8 @@ cdp_levenshtein_max(PG_FUNCTION_ARGS)
 				 errhint("Pass 0 or more, or call cdp.levenshtein(a, b) for no limit.")));
 	if (max_distance == PG_INT32_MAX)
 		max_distance = PG_INT32_MAX - 1;	/* so that max_distance + 1 fits */
-	cdp_string_init(&sa, VARDATA_ANY(a), VARSIZE_ANY_EXHDR(a));
-	cdp_string_init(&sb, VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b));
+	cdp_string_from_text(&sa, a);
+	cdp_string_from_text(&sb, b);
 	PG_RETURN_INT32(cdp_levenshtein_str(&sa, &sb, max_distance));
 }
 
@@ -735,8 +735,8 @@ cdp_osa_distance(PG_FUNCTION_ARGS)
 	CdpString	sa,
 				sb;
 
-	cdp_string_init(&sa, VARDATA_ANY(a), VARSIZE_ANY_EXHDR(a));
-	cdp_string_init(&sb, VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b));
+	cdp_string_from_text(&sa, a);
+	cdp_string_from_text(&sb, b);
 	PG_RETURN_INT32(osa_distance_str(&sa, &sb));
 }
 
@@ -752,7 +752,7 @@ cdp_damerau_levenshtein(PG_FUNCTION_ARGS)
 	CdpString	sa,
 				sb;
 
-	cdp_string_init(&sa, VARDATA_ANY(a), VARSIZE_ANY_EXHDR(a));
-	cdp_string_init(&sb, VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b));
+	cdp_string_from_text(&sa, a);
+	cdp_string_from_text(&sb, b);
 	PG_RETURN_INT32(damerau_str(&sa, &sb));
 }

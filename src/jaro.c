@@ -346,8 +346,8 @@ cdp_edit_similarity(PG_FUNCTION_ARGS)
 				sb;
 	int			longest;
 
-	cdp_string_init(&sa, VARDATA_ANY(a), VARSIZE_ANY_EXHDR(a));
-	cdp_string_init(&sb, VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b));
+	cdp_string_from_text(&sa, a);
+	cdp_string_from_text(&sb, b);
 	longest = Max(sa.len, sb.len);
 	if (longest == 0)
 		PG_RETURN_FLOAT8(1.0);

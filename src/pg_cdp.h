@@ -48,6 +48,13 @@ typedef struct CdpString
 
 extern bool cdp_is_ascii(const char *s, int len);
 extern void cdp_string_init(CdpString *str, const char *s, int nbytes);
+
+/* a text argument (detoasted, possibly short-header) as a CdpString */
+static inline void
+cdp_string_from_text(CdpString *str, text *t)
+{
+	cdp_string_init(str, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+}
 extern void cdp_string_force_wide(CdpString *str);
 
 /*

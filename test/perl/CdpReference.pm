@@ -63,10 +63,12 @@ at most 4, and only when jaro is above 0.7.
 package CdpReference;
 
 use strict;
+use Encode ();
+use Test::More ();
 use warnings;
 
 use Exporter 'import';
-our @EXPORT_OK = qw(levenshtein levenshtein_bounded osa_distance
+our @EXPORT_OK = qw(u seed_random levenshtein levenshtein_bounded osa_distance
   damerau_levenshtein jaro jaro_winkler edit_similarity
   copy_escape read_csv);
 
@@ -339,6 +341,34 @@ newline and carriage return escaped.  (NUL cannot be stored in text and
 must not be passed.)
 
 =cut
+
+=head2 u(@strings)
+
+The strings joined and encoded as UTF-8 bytes, for test names and
+diagnostics (the test output goes through a handle that takes bytes).
+
+=cut
+
+sub u
+{
+	return Encode::encode('UTF-8', join('', @_));
+}
+
+=head2 seed_random($default)
+
+Seed Perl's generator with $ENV{PG_CDP_SEED} or $default, say which, and
+return the seed, so that a failing run can be replayed.
+
+=cut
+
+sub seed_random
+{
+	my ($default) = @_;
+	my $seed = $ENV{PG_CDP_SEED} // $default;
+	srand($seed);
+	Test::More::note("random seed $seed (set PG_CDP_SEED=$seed to replay)");
+	return $seed;
+}
 
 sub copy_escape
 {

@@ -31,19 +31,9 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use Encode ();
 
-use CdpReference;
+use CdpReference qw(u seed_random);
 
-# Test names and diagnostics hold non-ASCII characters: PostgreSQL::Test::Utils
-# tees the test output to its log through a tied handle that takes bytes, so
-# they are encoded here.
-sub u
-{
-	return Encode::encode('UTF-8', join('', @_));
-}
-
-my $seed = $ENV{PG_CDP_SEED} // 20260314;
-srand($seed);
-note "random seed $seed (set PG_CDP_SEED=$seed to replay)";
+my $seed = seed_random(20260314);
 
 # ---- the random pairs ----
 

@@ -34,18 +34,10 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use Encode ();
 
-use CdpReference;
+use CdpReference qw(u seed_random);
 
-# Test names and diagnostics may hold non-ASCII text: the test output goes
-# through a tied handle that takes bytes.
-sub u
-{
-	return Encode::encode('UTF-8', join('', @_));
-}
 
-my $seed = $ENV{PG_CDP_SEED} // 20260315;
-srand($seed);
-note "random seed $seed (set PG_CDP_SEED=$seed to replay)";
+my $seed = seed_random(20260315);
 
 # ---- random strings ----
 
