@@ -71,13 +71,16 @@ jaro_window(int la, int lb)
 }
 
 /*
- * jaro_short
- *		Jaro similarity of two non-empty strings of at most 64 symbols each
- *		(so fewer than 256 distinct symbols), with bit masks and no
- *		allocation.
+ * jaro_short_impl
+ *		Jaro similarity of two non-empty strings of at most 64 characters
+ *		each, with bit masks and no allocation.  The characters are either
+ *		ASCII bytes (bytes = true) or symbols of a SymPair (fewer than 256
+ *		distinct ones); the function is inlined into one copy for each.
  */
-static double
-jaro_short(const uint32 *a, int la, const uint32 *b, int lb)
+#define JARO_AT(p, i) (bytes ? (uint32) ((const unsigned char *) (p))[i] : ((const uint32 *) (p))[i])
+
+static pg_attribute_always_inline double
+jaro_short_impl(const void *a, int la, const void *b, int lb, bool bytes)
 {
 	uint64		peq[128 + 2 * CDP_INLINE_CHARS];
 	uint64		matched_a = 0;
@@ -89,11 +92,11 @@ jaro_short(const uint32 *a, int la, const uint32 *b, int lb)
 
 	/* clear only the entries that will be read, rather than all of them */
 	for (i = 0; i < la; i++)
-		peq[a[i]] = 0;
+		peq[JARO_AT(a, i)] = 0;
 	for (i = 0; i < lb; i++)
-		peq[b[i]] = 0;
+		peq[JARO_AT(b, i)] = 0;
 	for (i = 0; i < lb; i++)
-		peq[b[i]] |= UINT64CONST(1) << i;
+		peq[JARO_AT(b, i)] |= UINT64CONST(1) << i;
 
 	for (i = 0; i < la; i++)
 	{
@@ -110,7 +113,7 @@ jaro_short(const uint32 *a, int la, const uint32 *b, int lb)
 			continue;
 		window = ((hi == 63) ? ~UINT64CONST(0) : ((UINT64CONST(1) << (hi + 1)) - 1)) &
 			~((UINT64CONST(1) << lo) - 1);
-		cand = peq[a[i]] & ~matched_b & window;
+		cand = peq[JARO_AT(a, i)] & ~matched_b & window;
 		if (cand)
 		{
 			matched_b |= cand & (~cand + 1);	/* lowest set bit */
@@ -126,12 +129,26 @@ jaro_short(const uint32 *a, int la, const uint32 *b, int lb)
 		int			i2 = pg_rightmost_one_pos64(matched_a);
 		int			j2 = pg_rightmost_one_pos64(matched_b);
 
-		if (a[i2] != b[j2])
+		if (JARO_AT(a, i2) != JARO_AT(b, j2))
 			t++;
 		matched_a &= matched_a - 1;
 		matched_b &= matched_b - 1;
 	}
 	return jaro_score(m, t / 2, la, lb);
+}
+
+/* jaro_short_impl for ASCII bytes */
+static double
+jaro_short_bytes(const char *a, int la, const char *b, int lb)
+{
+	return jaro_short_impl(a, la, b, lb, true);
+}
+
+/* jaro_short_impl for symbols */
+static double
+jaro_short_syms(const uint32 *a, int la, const uint32 *b, int lb)
+{
+	return jaro_short_impl(a, la, b, lb, false);
 }
 
 /*
@@ -221,9 +238,13 @@ cdp_jaro_str(CdpString *a, CdpString *b)
 		return 1.0;
 	if (a->len == 0 || b->len == 0)
 		return 0.0;
+	if (a->len <= CDP_INLINE_CHARS && b->len <= CDP_INLINE_CHARS &&
+		a->chars == NULL && b->chars == NULL)
+		return jaro_short_bytes(a->bytes, a->len, b->bytes, b->len);
+
 	cdp_encode_pair(a, b, &pair);
 	if (a->len <= CDP_INLINE_CHARS && b->len <= CDP_INLINE_CHARS)
-		result = jaro_short(pair.a.sym, pair.a.len, pair.b.sym, pair.b.len);
+		result = jaro_short_syms(pair.a.sym, pair.a.len, pair.b.sym, pair.b.len);
 	else
 		result = jaro_symbols(pair.a.sym, pair.a.len, pair.b.sym, pair.b.len,
 							  pair.nsyms);
