@@ -679,20 +679,36 @@ done:
 }
 
 /*
+ * levenshtein_args
+ *		The Levenshtein distance of the first two (text) arguments, their
+ *		common prefix and suffix cut off before they are decoded.
+ */
+static int
+levenshtein_args(FunctionCallInfo fcinfo, int max_distance)
+{
+	text	   *a = PG_GETARG_TEXT_PP(0);
+	text	   *b = PG_GETARG_TEXT_PP(1);
+	const char *pa = VARDATA_ANY(a);
+	const char *pb = VARDATA_ANY(b);
+	int			la = VARSIZE_ANY_EXHDR(a);
+	int			lb = VARSIZE_ANY_EXHDR(b);
+	CdpString	sa,
+				sb;
+
+	cdp_strip_common_affixes(&pa, &la, &pb, &lb);
+	cdp_string_init(&sa, pa, la);
+	cdp_string_init(&sb, pb, lb);
+	return cdp_levenshtein_str(&sa, &sb, max_distance);
+}
+
+/*
  * cdp_levenshtein(a text, b text) -> int
  *		The Levenshtein distance in characters.
  */
 Datum
 cdp_levenshtein(PG_FUNCTION_ARGS)
 {
-	text	   *a = PG_GETARG_TEXT_PP(0);
-	text	   *b = PG_GETARG_TEXT_PP(1);
-	CdpString	sa,
-				sb;
-
-	cdp_string_from_text(&sa, a);
-	cdp_string_from_text(&sb, b);
-	PG_RETURN_INT32(cdp_levenshtein_str(&sa, &sb, -1));
+	PG_RETURN_INT32(levenshtein_args(fcinfo, -1));
 }
 
 /*
@@ -702,11 +718,7 @@ cdp_levenshtein(PG_FUNCTION_ARGS)
 Datum
 cdp_levenshtein_max(PG_FUNCTION_ARGS)
 {
-	text	   *a = PG_GETARG_TEXT_PP(0);
-	text	   *b = PG_GETARG_TEXT_PP(1);
 	int32		max_distance = PG_GETARG_INT32(2);
-	CdpString	sa,
-				sb;
 
 	if (max_distance < 0)
 		ereport(ERROR,
@@ -716,9 +728,7 @@ cdp_levenshtein_max(PG_FUNCTION_ARGS)
 				 errhint("Pass 0 or more, or call cdp.levenshtein(a, b) for no limit.")));
 	if (max_distance == PG_INT32_MAX)
 		max_distance = PG_INT32_MAX - 1;	/* so that max_distance + 1 fits */
-	cdp_string_from_text(&sa, a);
-	cdp_string_from_text(&sb, b);
-	PG_RETURN_INT32(cdp_levenshtein_str(&sa, &sb, max_distance));
+	PG_RETURN_INT32(levenshtein_args(fcinfo, max_distance));
 }
 
 /*

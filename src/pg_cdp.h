@@ -56,6 +56,7 @@ cdp_string_from_text(CdpString *str, text *t)
 	cdp_string_init(str, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
 }
 extern void cdp_string_force_wide(CdpString *str);
+extern void cdp_strip_common_affixes(const char **a, int *la, const char **b, int *lb);
 
 /*
  * A pair of strings reduced to small integer symbols, so that equal

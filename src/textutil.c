@@ -73,6 +73,51 @@ cdp_string_init(CdpString *str, const char *s, int nbytes)
 }
 
 /*
+ * cdp_strip_common_affixes
+ *		Narrow two strings (*a, *la) and (*b, *lb) to what lies between
+ *		their common prefix and common suffix, cut at character boundaries,
+ *		without decoding them.  Only done where a byte tells whether it
+ *		starts a character (UTF-8 and single-byte encodings); elsewhere the
+ *		strings are left as they are.  Edit distances do not change.
+ */
+void
+cdp_strip_common_affixes(const char **a, int *la, const char **b, int *lb)
+{
+	int			encoding = GetDatabaseEncoding();
+	const char *pa = *a;
+	const char *pb = *b;
+	int			n = Min(*la, *lb);
+	int			pre = 0;
+	int			suf = 0;
+
+	if (encoding != PG_UTF8 && pg_encoding_max_length(encoding) != 1)
+		return;
+
+	while (pre < n && pa[pre] == pb[pre])
+		pre++;
+	if (encoding == PG_UTF8)
+	{
+		/* back to the start of the character the strings differ in */
+		while (pre > 0 &&
+			   ((pre < *la && (pa[pre] & 0xC0) == 0x80) ||
+				(pre < *lb && (pb[pre] & 0xC0) == 0x80)))
+			pre--;
+	}
+	while (suf < n - pre && pa[*la - 1 - suf] == pb[*lb - 1 - suf])
+		suf++;
+	if (encoding == PG_UTF8)
+	{
+		/* forward to a character start (the same byte in both strings) */
+		while (suf > 0 && (pa[*la - suf] & 0xC0) == 0x80)
+			suf--;
+	}
+	*a = pa + pre;
+	*b = pb + pre;
+	*la -= pre + suf;
+	*lb -= pre + suf;
+}
+
+/*
  * cdp_string_force_wide
  *		Make sure str->chars is filled, even for ASCII input, so that two
  *		strings can be compared through the same representation.  Short

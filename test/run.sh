@@ -53,12 +53,12 @@ failed=0
 # ---- pg_regress ----
 if [ $# -gt 0 ]; then
 	echo "== pg_regress: $*"
-	(cd "$tmp/src" && as_runner env PGTZ=UTC "$pg_regress" \
+	(cd "$tmp/src" && as_runner env PGTZ=UTC LANG=C.UTF-8 LC_ALL=C.UTF-8 "$pg_regress" \
 		--bindir="$bindir" \
 		--inputdir=. --outputdir="$tmp/regress" \
 		--temp-instance="$tmp/regress/instance" \
 		--temp-config=test/pg_cdp.conf \
-		--port="$port" --dbname=contrib_regression \
+		--port="$port" --dbname=contrib_regression --encoding=UTF8 \
 		"$@") > "$tmp/regress.log" 2>&1
 	status=$?
 	cat "$tmp/regress.log"
@@ -89,7 +89,7 @@ for t in $tests; do
 	echo "== TAP: $t"
 	mkdir -p "$tmp/tap/$name"
 	[ "$(id -u)" = 0 ] && chown "$runner" "$tmp/tap" "$tmp/tap/$name"
-	(cd "$tmp/src" && as_runner env PATH="$bindir:$PATH" \
+	(cd "$tmp/src" && as_runner env LANG=C.UTF-8 LC_ALL=C.UTF-8 PATH="$bindir:$PATH" \
 		PG_REGRESS="$pg_regress" TESTDIR="$tmp/tap/$name" \
 		PG_TEST_PORT_DIR="$tmp/tap" \
 		PG_CDP_SRCDIR="$tmp/src" \
