@@ -90,6 +90,18 @@ SELECT a, b, expected, round(cdp.name_similarity(a, b)::numeric, 6) AS got,
   ) AS t(a, b, expected)
  ORDER BY a COLLATE "C", b COLLATE "C";
 
+-- an ordinary role can use the kernels and read the nicknames, not change
+-- them (in a new session, so that the nickname cache is loaded by that role)
+CREATE ROLE regress_cdp_user;
+\c
+SET ROLE regress_cdp_user;
+SELECT cdp.names_equivalent('Bob', 'Robert') AS user_equivalent,
+       round(cdp.name_similarity('Bob Smith', 'Robert Smith')::numeric, 3) AS user_similarity,
+       cdp.levenshtein('kitten', 'sitting') AS user_levenshtein;
+INSERT INTO cdp.nickname (name, nickname) VALUES ('alexander', 'sasha');
+RESET ROLE;
+DROP ROLE regress_cdp_user;
+
 -- NULL in, NULL out
 SELECT cdp.name_similarity(NULL, 'a') IS NULL AS ns, cdp.names_equivalent('a', NULL) IS NULL AS ne,
        cdp.name_variants(NULL) IS NULL AS nv;

@@ -6,10 +6,10 @@
 SELECT setseed(0.4242);
 CREATE TEMP TABLE fz AS
 SELECT i,
-       (SELECT string_agg(substr(pool, 1 + floor(random() * length(pool))::int, 1), '')
-          FROM generate_series(1, floor(random() * (CASE WHEN i % 10 = 0 THEN 120 ELSE 24 END))::int)) AS a,
-       (SELECT string_agg(substr(pool, 1 + floor(random() * length(pool))::int, 1), '')
-          FROM generate_series(1, floor(random() * (CASE WHEN i % 7 = 0 THEN 90 ELSE 20 END))::int)) AS b
+       (SELECT string_agg(substr(pool, 1 + floor(random() * length(pool))::int + 0 * g, 1), '')
+          FROM generate_series(1, floor(random() * (CASE WHEN i % 10 = 0 THEN 120 ELSE 24 END))::int) AS g) AS a,
+       (SELECT string_agg(substr(pool, 1 + floor(random() * length(pool))::int + 0 * g, 1), '')
+          FROM generate_series(1, floor(random() * (CASE WHEN i % 7 = 0 THEN 90 ELSE 20 END))::int) AS g) AS b
   FROM generate_series(1, 1500) AS i,
        (SELECT 'abcdeABCDE  .,-''&#+@()/0123459éüßøÆŁçñ' || U&'\0301\0308' || '中文字😀Я ' AS pool) AS p;
 UPDATE fz SET a = coalesce(a, ''), b = coalesce(b, '');

@@ -49,7 +49,8 @@ chmod 644 "$vgdir/pg.supp"
 
 TMPSERVER_WRAPPER="valgrind --quiet --error-limit=no --num-callers=30 --suppressions=$vgdir/pg.supp --log-file=$vgdir/vg.%p.log"
 export TMPSERVER_WRAPPER
-tmpserver_start "shared_preload_libraries = 'pg_cdp'" "max_parallel_workers_per_gather = 0"
+# JIT is off: loading LLVM under valgrind is slow and trips glibc's loader
+tmpserver_start "shared_preload_libraries = 'pg_cdp'" "max_parallel_workers_per_gather = 0" "jit = off"
 echo "server under valgrind on port $PGPORT"
 
 # pg_regress against the running server, from a copy readable by anyone

@@ -17,6 +17,8 @@ COMMENT ON COLUMN @extschema@.nickname.name IS 'the formal given name, lowercase
 COMMENT ON COLUMN @extschema@.nickname.nickname IS 'a nickname or short form of it, lowercase ASCII';
 COMMENT ON COLUMN @extschema@.nickname.source IS '''builtin'' for the rows shipped with pg_cdp, anything else for rows added by users (those are kept by pg_dump)';
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.nickname', 'WHERE source <> ''builtin''');
+-- every role that matches names reads it; changing it needs a grant from its owner
+GRANT SELECT ON @extschema@.nickname TO PUBLIC;
 
 CREATE FUNCTION @extschema@.nickname_changed()
 RETURNS trigger
