@@ -65,7 +65,7 @@ status=0
 [ -s "$vgdir/out/regression.diffs" ] && cat "$vgdir/out/regression.diffs"
 
 echo "fuzzing every kernel under valgrind"
-tmpserver_psql -q -f "$srcdir/test/fuzz.sql" || status=$?
+tmpserver_psql -q -d contrib_regression -f "$srcdir/test/fuzz.sql" || status=$?
 
 tmpserver_stop
 errors=0
