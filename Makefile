@@ -19,6 +19,9 @@ OBJS = \
 	src/jaro.o \
 	src/names.o \
 	src/normalize.o \
+	src/person_name.o \
+	src/address.o \
+	src/email.o \
 	src/phone.o \
 	src/metaphone.o
 
@@ -67,6 +70,7 @@ sql/$(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS) src/sql/nickname_data.sql
 	  cat $(SQL_PARTS) src/sql/nickname_data.sql; } > $@
 
 $(OBJS): src/pg_cdp.h
+src/normalize.o src/person_name.o src/address.o src/email.o: src/normalize.h
 src/phone.o: src/phone_regions.h
 
 .PHONY: deps test-deps demo test bench

@@ -3,7 +3,9 @@
  * normalize.c
  *	  Normalisers that turn free text, e-mail addresses, person names,
  *	  postal addresses and organisation names into a canonical form, so
- *	  that records written differently compare equal.
+ *	  that records written differently compare equal.  This file holds the
+ *	  machinery they share (declared in normalize.h) and normalize_text;
+ *	  the others live in person_name.c, address.c and email.c.
  *
  * All five normalisers share one way of looking at text.  Non-ASCII input
  * is decoded once (from the server encoding to UTF-8 when the database is
@@ -48,32 +50,14 @@
 #include "utils/memutils.h"
 
 #include "pg_cdp.h"
+#include "normalize.h"
 
 PG_FUNCTION_INFO_V1(cdp_normalize_text);
-PG_FUNCTION_INFO_V1(cdp_normalize_email);
-PG_FUNCTION_INFO_V1(cdp_normalize_name);
-PG_FUNCTION_INFO_V1(cdp_normalize_address);
-PG_FUNCTION_INFO_V1(cdp_normalize_org);
-
-static void check_tables(void);
 
 
 /* ======================================================================
  * Character classes
  * ====================================================================== */
-
-typedef enum CharClass
-{
-	CC_WORD,					/* letter, digit or mark of any script */
-	CC_SPACE,					/* white space */
-	CC_APOS,					/* apostrophe: joins the letters around it */
-	CC_HYPHEN,					/* hyphen or dash used as a hyphen */
-	CC_IGNORE,					/* invisible format character (soft hyphen) */
-	CC_SYMBOL					/* any other punctuation, symbol or control */
-} CharClass;
-
-/* a byte that is not part of valid UTF-8 (possible in SQL_ASCII) */
-#define BAD_CHAR	((pg_wchar) 0xFFFFFFFF)
 
 /*
  * Code point ranges that are punctuation, symbols, controls or private
@@ -125,31 +109,12 @@ static const CodeRange symbol_ranges[] = {
 };
 
 /*
- * ascii_class
- *		Class of the 7-bit character c.
- */
-static inline CharClass
-ascii_class(unsigned char c)
-{
-	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		(c >= '0' && c <= '9'))
-		return CC_WORD;
-	if (c == ' ' || (c >= '\t' && c <= '\r'))
-		return CC_SPACE;
-	if (c == '\'' || c == '`')
-		return CC_APOS;
-	if (c == '-')
-		return CC_HYPHEN;
-	return CC_SYMBOL;
-}
-
-/*
- * unicode_class
+ * cdp_unicode_class
  *		Class of the non-ASCII code point cp (or BAD_CHAR, which is kept
  *		as a word character so that no byte is ever lost).
  */
-static CharClass
-unicode_class(pg_wchar cp)
+CharClass
+cdp_unicode_class(pg_wchar cp)
 {
 	int			lo,
 				hi;
@@ -213,84 +178,6 @@ unicode_class(pg_wchar cp)
 			return CC_SYMBOL;
 	}
 	return CC_WORD;
-}
-
-/*
- * decode_utf8
- *		Decode the UTF-8 character at p (before end) into *cp and return its
- *		length in bytes.  An ill-formed sequence yields BAD_CHAR and length
- *		1, so that SQL_ASCII data with arbitrary bytes is scanned safely.
- */
-static inline int
-decode_utf8(const unsigned char *p, const unsigned char *end, pg_wchar *cp)
-{
-	unsigned char c = p[0];
-	pg_wchar	v;
-
-	if (c < 0x80)
-	{
-		*cp = c;
-		return 1;
-	}
-	if (c >= 0xC2 && c < 0xE0 && end - p >= 2 && (p[1] & 0xC0) == 0x80)
-	{
-		*cp = ((pg_wchar) (c & 0x1F) << 6) | (p[1] & 0x3F);
-		return 2;
-	}
-	if (c >= 0xE0 && c < 0xF0 && end - p >= 3 &&
-		(p[1] & 0xC0) == 0x80 && (p[2] & 0xC0) == 0x80)
-	{
-		v = ((pg_wchar) (c & 0x0F) << 12) | ((pg_wchar) (p[1] & 0x3F) << 6) |
-			(p[2] & 0x3F);
-		if (v >= 0x800 && (v < 0xD800 || v > 0xDFFF))
-		{
-			*cp = v;
-			return 3;
-		}
-	}
-	else if (c >= 0xF0 && c < 0xF5 && end - p >= 4 &&
-			 (p[1] & 0xC0) == 0x80 && (p[2] & 0xC0) == 0x80 &&
-			 (p[3] & 0xC0) == 0x80)
-	{
-		v = ((pg_wchar) (c & 0x07) << 18) | ((pg_wchar) (p[1] & 0x3F) << 12) |
-			((pg_wchar) (p[2] & 0x3F) << 6) | (p[3] & 0x3F);
-		if (v >= 0x10000 && v <= 0x10FFFF)
-		{
-			*cp = v;
-			return 4;
-		}
-	}
-	*cp = BAD_CHAR;
-	return 1;
-}
-
-/*
- * char_at
- *		Class of the character at s[pos] (s has len bytes); its length in
- *		bytes goes to *clen and its code point to *cp.
- */
-static inline CharClass
-char_at(const unsigned char *s, int len, int pos, int *clen, pg_wchar *cp)
-{
-	unsigned char c = s[pos];
-
-	if (c < 0x80)
-	{
-		*clen = 1;
-		*cp = c;
-		return ascii_class(c);
-	}
-	*clen = decode_utf8(s + pos, s + len, cp);
-	return unicode_class(*cp);
-}
-
-/* char_at without the code point */
-static inline CharClass
-class_at(const unsigned char *s, int len, int pos, int *clen)
-{
-	pg_wchar	cp;
-
-	return char_at(s, len, pos, clen, &cp);
 }
 
 
@@ -454,17 +341,7 @@ fold_char_lower(pg_wchar cp, StringInfo out)
 }
 
 /*
- * The text a normaliser scans: UTF-8 (or plain ASCII), possibly folded.
- */
-typedef struct NormInput
-{
-	const unsigned char *s;
-	int			len;
-	bool		converted;		/* decoded from a non-UTF-8 server encoding */
-} NormInput;
-
-/*
- * norm_input_init
+ * cdp_norm_input_init
  *		Prepare the len bytes at s (server encoding) for scanning.  ASCII is
  *		used in place.  Other text is converted to UTF-8 if the database is
  *		not UTF-8 (SQL_ASCII is scanned as UTF-8, with undecodable bytes
@@ -474,8 +351,8 @@ typedef struct NormInput
  *		it "TM".  When lower is true the result will be lowercased, and
  *		letters are folded through their lowercase form if need be.
  */
-static void
-norm_input_init(NormInput *in, const char *s, int len, bool fold,
+void
+cdp_norm_input_init(NormInput *in, const char *s, int len, bool fold,
 				bool fold_symbols, bool lower)
 {
 	int			encoding;
@@ -521,7 +398,7 @@ norm_input_init(NormInput *in, const char *s, int len, bool fold,
 			continue;
 		}
 		clen = decode_utf8(p, end, &cp);
-		if ((!fold_symbols && unicode_class(cp) == CC_SYMBOL) ||
+		if ((!fold_symbols && cdp_unicode_class(cp) == CC_SYMBOL) ||
 			!(lower ? fold_char_lower(cp, &buf) : fold_char(cp, &buf)))
 			appendBinaryStringInfo(&buf, (const char *) p, clen);
 		p += clen;
@@ -531,15 +408,15 @@ norm_input_init(NormInput *in, const char *s, int len, bool fold,
 }
 
 /*
- * finish_output
+ * cdp_finish_output
  *		Turn a result built in UTF-8 (data, len bytes) into a palloc'd,
  *		NUL-terminated string in the server encoding, lowercasing it with
  *		the database's default collation when lower is true and it holds
  *		non-ASCII characters (ASCII letters were lowercased while building
  *		it).  The length goes to *outlen.
  */
-static char *
-finish_output(char *data, int len, bool converted, bool lower, int *outlen)
+char *
+cdp_finish_output(char *data, int len, bool converted, bool lower, int *outlen)
 {
 	char	   *res = data;
 
@@ -567,13 +444,13 @@ finish_output(char *data, int len, bool converted, bool lower, int *outlen)
 }
 
 /*
- * check_table_sorted
+ * cdp_check_table_sorted
  *		Make sure a table searched with bsearch is sorted by its first
  *		member, a string.  The tables are constants, so a failure is a
  *		programming error.
  */
-static void
-check_table_sorted(const void *table, int n, Size stride, const char *name)
+void
+cdp_check_table_sorted(const void *table, int n, Size stride, const char *name)
 {
 	int			i;
 
@@ -590,25 +467,11 @@ check_table_sorted(const void *table, int n, Size stride, const char *name)
 }
 
 /* bsearch comparator: a string against an entry whose first member is one */
-static int
-table_key_cmp(const void *key, const void *entry)
+int
+cdp_table_key_cmp(const void *key, const void *entry)
 {
 	return strcmp((const char *) key, *(const char *const *) entry);
 }
-
-/*
- * table_find
- *		Look the NUL-terminated word up in a sorted table of n entries of
- *		stride bytes whose first member is the key; NULL when absent.
- */
-static inline const void *
-table_find(const char *word, const void *table, int n, Size stride)
-{
-	return bsearch(word, table, n, stride, table_key_cmp);
-}
-
-#define TABLE_FIND(word, table) \
-	table_find((word), (table), lengthof(table), sizeof((table)[0]))
 
 
 /* ======================================================================
@@ -738,20 +601,6 @@ text_options_cached(FunctionCallInfo fcinfo, ArrayType *arr)
 
 /* ---- number words ---- */
 
-#define NW_UNIT			0		/* zero .. nineteen */
-#define NW_TENS			1		/* twenty .. ninety */
-#define NW_HUNDRED		2
-#define NW_THOUSAND		3
-#define NW_AND			4
-
-typedef struct NumberWord
-{
-	const char *word;
-	uint8		kind;			/* NW_* */
-	bool		ordinal;
-	int16		value;
-} NumberWord;
-
 /* English number words, sorted; "fourty" is the common misspelling */
 static const NumberWord number_words[] = {
 	{"and", NW_AND, false, 0},
@@ -818,7 +667,16 @@ static const NumberWord number_words[] = {
 	{"zeroth", NW_UNIT, true, 0}
 };
 
-#define NUMBER_WORD_MAX 12		/* longer than any entry */
+/*
+ * cdp_number_word_find
+ *		The entry of the NUL-terminated lowercase word among the number
+ *		words; NULL when absent.
+ */
+const NumberWord *
+cdp_number_word_find(const char *word)
+{
+	return TABLE_FIND(word, number_words);
+}
 
 /*
  * lookup_number_word
@@ -996,12 +854,12 @@ roman_value(const unsigned char *w, int n, int64 *value)
 }
 
 /*
- * ordinal_suffix
+ * cdp_ordinal_suffix
  *		The English ordinal suffix ("st", "nd", "rd", "th") of the number
  *		written with the nd ASCII digits at d.
  */
-static const char *
-ordinal_suffix(const unsigned char *d, int nd)
+const char *
+cdp_ordinal_suffix(const unsigned char *d, int nd)
 {
 	int			last = d[nd - 1] - '0';
 
@@ -1020,13 +878,13 @@ ordinal_suffix(const unsigned char *d, int nd)
 }
 
 /*
- * ordinal_digits
+ * cdp_ordinal_digits
  *		If the n bytes at w are ASCII digits followed by an ordinal suffix
  *		(any case), return the number of digits; 0 otherwise.  When strict,
  *		the suffix must be the right one for the number ("1st", not "1th").
  */
-static int
-ordinal_digits(const unsigned char *w, int n, bool strict)
+int
+cdp_ordinal_digits(const unsigned char *w, int n, bool strict)
 {
 	int			nd = 0;
 	char		s0,
@@ -1041,7 +899,7 @@ ordinal_digits(const unsigned char *w, int n, bool strict)
 	s1 = pg_ascii_tolower(w[nd + 1]);
 	if (strict)
 	{
-		want = ordinal_suffix(w, nd);
+		want = cdp_ordinal_suffix(w, nd);
 		return (s0 == want[0] && s1 == want[1]) ? nd : 0;
 	}
 	if ((s0 == 's' && s1 == 't') || (s0 == 'n' && s1 == 'd') ||
@@ -1197,7 +1055,7 @@ emit_numeral(TextOut *o, const unsigned char *s, int len, int pos, int wend)
 		emit_number(o, value);
 		return wend;
 	}
-	if ((nd = ordinal_digits(clean, cleanlen, true)) > 0)
+	if ((nd = cdp_ordinal_digits(clean, cleanlen, true)) > 0)
 	{
 		flush_space(o);
 		appendBinaryStringInfo(&o->buf, (const char *) clean, nd);
@@ -1371,7 +1229,7 @@ normalize_text_cstr(const char *str, int len, int opts, int *outlen)
 	int			pos = 0;
 	bool		prev_word = false;
 
-	norm_input_init(&in, str, len, (opts & NT_UNICODE) != 0,
+	cdp_norm_input_init(&in, str, len, (opts & NT_UNICODE) != 0,
 					(opts & NT_SYMBOLS) == 0, (opts & NT_LOWERCASE) != 0);
 	s = in.s;
 	n = in.len;
@@ -1413,7 +1271,7 @@ normalize_text_cstr(const char *str, int len, int opts, int *outlen)
 		}
 	}
 
-	return finish_output(o.buf.data, o.buf.len, in.converted,
+	return cdp_finish_output(o.buf.data, o.buf.len, in.converted,
 						 (opts & NT_LOWERCASE) != 0, outlen);
 }
 
@@ -1421,35 +1279,6 @@ normalize_text_cstr(const char *str, int len, int opts, int *outlen)
 /* ======================================================================
  * Tokens: the common ground of names, addresses and organisations
  * ====================================================================== */
-
-#define TOKMODE_NAME		0
-#define TOKMODE_ADDRESS		1
-#define TOKMODE_ORG			2
-
-#define TOK_GLUED		0x01	/* joined to the previous token by one '.' or '/' */
-#define TOK_HASH		0x02	/* a '#' (addresses) */
-#define TOK_AMP			0x04	/* a '&' (organisations), text "and" */
-#define TOK_NONASCII	0x08	/* has non-ASCII characters */
-
-typedef struct Token
-{
-	int			start;			/* offset of its NUL-terminated text */
-	int			len;			/* length in bytes */
-	int			part;			/* number of commas before it */
-	int			flags;			/* TOK_* */
-} Token;
-
-typedef struct TokenList
-{
-	StringInfoData text;		/* the tokens' texts, each NUL-terminated */
-	Token	   *tok;
-	int			ntok;
-	int			maxtok;
-	int			ncommas;
-	bool		converted;		/* the input was not UTF-8 */
-} TokenList;
-
-#define TOKTEXT(tl, i)	((tl)->text.data + (tl)->tok[(i)].start)
 
 /*
  * token_new
@@ -1491,7 +1320,7 @@ token_close(TokenList *tl)
 }
 
 /*
- * tokenize
+ * cdp_tokenize
  *		Cut the len bytes at s (server encoding) into lowercase tokens after
  *		folding them to ASCII.  A token is a run of word characters; an
  *		apostrophe between two word characters is dropped and joins them
@@ -1503,8 +1332,8 @@ token_close(TokenList *tl)
  *		In address mode '#' becomes a token of its own; in organisation
  *		mode '&' becomes the token "and".
  */
-static void
-tokenize(const char *str, int len, int mode, TokenList *tl)
+void
+cdp_tokenize(const char *str, int len, int mode, TokenList *tl)
 {
 	NormInput	in;
 	const unsigned char *s;
@@ -1516,7 +1345,7 @@ tokenize(const char *str, int len, int mode, TokenList *tl)
 	int			part = 0;
 	int			count = 0;
 
-	norm_input_init(&in, str, len, true, false, true);
+	cdp_norm_input_init(&in, str, len, true, false, true);
 	s = in.s;
 	n = in.len;
 
@@ -1604,12 +1433,12 @@ tokenize(const char *str, int len, int mode, TokenList *tl)
 }
 
 /*
- * join_tokens
+ * cdp_join_tokens
  *		Append the texts of tokens [from, to) of tl to out, one space
  *		between tokens (and before the first if out is not empty).
  */
-static void
-join_tokens(StringInfo out, TokenList *tl, int from, int to)
+void
+cdp_join_tokens(StringInfo out, TokenList *tl, int from, int to)
 {
 	int			i;
 
@@ -1623,1147 +1452,26 @@ join_tokens(StringInfo out, TokenList *tl, int from, int to)
 
 
 /* ======================================================================
- * normalize_name
- * ====================================================================== */
-
-/*
- * Titles and honorifics, removed only at the start of a name (or of the
- * given names after "Last, First"): English, Spanish (sr, sra, srta),
- * German (herr, frau), French (mme, mlle...), Dutch (dhr, mevr) forms and
- * common military, clerical and academic ones.  Words that are also
- * common given names or surnames as a first token (don, hon, col, maj) are
- * left out.
- */
-static const char *const name_titles[] = {
-	"capt", "captain", "cmdr", "dame", "dhr", "doctor", "dr", "fr", "frau",
-	"fraulein", "herr", "lady", "lord", "lt", "madame", "mademoiselle",
-	"messrs", "mevr", "miss", "mlle", "mme", "monsieur", "mr", "mrs", "ms",
-	"mstr", "mx", "pastor", "prof", "professor", "rabbi", "rev", "revd",
-	"reverend", "sgt", "sir", "sr", "sra", "srta"
-};
-
-/*
- * Generational suffixes, degrees and honours, removed only at the end.
- * "dotted" marks those also recognised when written with dots between
- * their letters ("Ph.D.", "M.D."); "J.R." stays two initials.
- */
-typedef struct NameSuffix
-{
-	const char *word;
-	bool		dotted;
-} NameSuffix;
-
-static const NameSuffix name_suffixes[] = {
-	{"2nd", false}, {"3rd", false}, {"bsc", true}, {"cbe", true},
-	{"cpa", true}, {"dbe", true}, {"dds", true}, {"dmd", true},
-	{"dvm", true}, {"esq", false}, {"esquire", false}, {"ii", false},
-	{"iii", false}, {"iv", false}, {"jd", true}, {"jnr", false},
-	{"jr", false}, {"kbe", true}, {"kc", true}, {"llb", true},
-	{"llm", true}, {"mba", true}, {"mbe", true}, {"md", true},
-	{"mp", true}, {"msc", true}, {"obe", true}, {"phd", true},
-	{"qc", true}, {"ret", false}, {"retd", false}, {"rn", true},
-	{"snr", false}, {"sr", false}
-};
-
-static bool tables_checked = false;
-
-/* ASCII tokens only can be titles, suffixes or dictionary words */
-#define TOK_ASCII(tl, i)	(((tl)->tok[(i)].flags & TOK_NONASCII) == 0)
-
-
-/* is token i a title? */
-static bool
-is_title(TokenList *tl, int i)
-{
-	return TOK_ASCII(tl, i) && TABLE_FIND(TOKTEXT(tl, i), name_titles) != NULL;
-}
-
-/* is w a suffix (when dotted, one that may be written with dots)? */
-static bool
-is_suffix_word(const char *w, bool dotted)
-{
-	const NameSuffix *sfx = TABLE_FIND(w, name_suffixes);
-
-	return sfx != NULL && (!dotted || sfx->dotted);
-}
-
-/*
- * strip_suffixes
- *		Return the end of tokens [start, end) once the suffixes at their end
- *		are removed.  Tokens glued by dots are tried together first
- *		("Ph.D."), then the last token alone.
- */
-static int
-strip_suffixes(TokenList *tl, int start, int end)
-{
-	while (end > start)
-	{
-		int			g = end - 1;
-
-		while (g > start && (tl->tok[g].flags & TOK_GLUED))
-			g--;
-		if (end - g >= 2)
-		{
-			char		buf[16];
-			int			blen = 0;
-			int			k;
-
-			for (k = g; k < end; k++)
-			{
-				if (!TOK_ASCII(tl, k) || blen + tl->tok[k].len >= (int) sizeof(buf))
-					break;
-				memcpy(buf + blen, TOKTEXT(tl, k), tl->tok[k].len);
-				blen += tl->tok[k].len;
-			}
-			if (k == end)
-			{
-				buf[blen] = '\0';
-				if (is_suffix_word(buf, true))
-				{
-					end = g;
-					continue;
-				}
-			}
-		}
-		if (TOK_ASCII(tl, end - 1) && is_suffix_word(TOKTEXT(tl, end - 1), false))
-		{
-			end--;
-			continue;
-		}
-		break;
-	}
-	return end;
-}
-
-/*
- * strip_titles
- *		Return the start of tokens [start, end) once the titles at their
- *		start are removed ("Mr and Mrs" counts as titles).
- */
-static int
-strip_titles(TokenList *tl, int start, int end)
-{
-	int			i = start;
-
-	while (i < end)
-	{
-		if (is_title(tl, i))
-			i++;
-		else if (i > start && i + 1 < end && TOK_ASCII(tl, i) &&
-				 strcmp(TOKTEXT(tl, i), "and") == 0 && is_title(tl, i + 1))
-			i += 2;
-		else
-			break;
-	}
-	return i;
-}
-
-
-/*
- * cdp_normalize_name_cstr
- *		The normal form of the person's name in the len bytes at s (server
- *		encoding): lowercase ASCII tokens, titles at the start and suffixes
- *		at the end removed, "Last, First" turned into "first last".
- *		Returns a palloc'd string in the server encoding, "" when the name
- *		has no letters or digits.  See the contract in pg_cdp.h.
- *
- *		Commas: trailing comma-separated parts made only of suffixes are
- *		dropped ("John Smith, Jr., PhD").  If exactly two parts remain they
- *		are "last, first" and are swapped; with three or more parts the
- *		order is kept.  When removing titles and suffixes would leave
- *		nothing ("Dr", "Mr Jr"), all the tokens are kept instead.
- */
-char *
-cdp_normalize_name_cstr(const char *s, int len)
-{
-	TokenList	tl;
-	StringInfoData out;
-	int		   *pstart;
-	int		   *pend;
-	int			np = 0;
-	int			i;
-	int			outlen;
-
-	check_tables();
-	tokenize(s, len, TOKMODE_NAME, &tl);
-	initStringInfo(&out);
-	if (tl.ntok == 0)
-		return out.data;
-
-	/* the non-empty comma-separated parts */
-	pstart = palloc(tl.ntok * sizeof(int));
-	pend = palloc(tl.ntok * sizeof(int));
-	for (i = 0; i < tl.ntok; i++)
-	{
-		if (i == 0 || tl.tok[i].part != tl.tok[i - 1].part)
-			pstart[np++] = i;
-		pend[np - 1] = i + 1;
-	}
-
-	/* "John Smith, Jr., PhD": drop the parts that are only suffixes */
-	while (np >= 2 &&
-		   strip_suffixes(&tl, pstart[np - 1], pend[np - 1]) == pstart[np - 1])
-		np--;
-
-	if (np == 2)
-	{
-		/* "Last, First": the given names come first */
-		int			gs = strip_titles(&tl, pstart[1], pend[1]);
-		int			ge = strip_suffixes(&tl, gs, pend[1]);
-		int			fe = strip_suffixes(&tl, pstart[0], pend[0]);
-		int			fs = strip_titles(&tl, pstart[0], fe);
-
-		if (ge > gs)
-		{
-			/* a surname that is only a title word ("Herr, Trude") is kept */
-			if (fs == fe)
-				fs = pstart[0];
-			join_tokens(&out, &tl, gs, ge);
-			join_tokens(&out, &tl, fs, fe);
-		}
-		else
-			join_tokens(&out, &tl, fs, fe);
-	}
-	else
-	{
-		int			fs = strip_titles(&tl, pstart[0], pend[np - 1]);
-		int			fe = strip_suffixes(&tl, fs, pend[np - 1]);
-
-		join_tokens(&out, &tl, fs, fe);
-	}
-
-	/* nothing but titles and suffixes: keep them all */
-	if (out.len == 0)
-		join_tokens(&out, &tl, 0, tl.ntok);
-
-	return finish_output(out.data, out.len, tl.converted, true, &outlen);
-}
-
-
-/* ======================================================================
- * Words: tokens with single letters glued by '.' or '/' merged
- * ====================================================================== */
-
-typedef struct WordRef
-{
-	const char *s;				/* NUL-terminated, lowercase */
-	int			len;
-	int			flags;			/* TOK_* of its first token */
-} WordRef;
-
-/* is token i a single ASCII letter? */
-static inline bool
-single_letter(TokenList *tl, int i)
-{
-	char		c = TOKTEXT(tl, i)[0];
-
-	return tl->tok[i].len == 1 && c >= 'a' && c <= 'z' &&
-		(tl->tok[i].flags & (TOK_HASH | TOK_AMP)) == 0;
-}
-
-/*
- * merge_letter_groups
- *		Store the tokens of tl as words in *words, merging runs of single
- *		letters glued by '.' or '/' into one word ("P.O." -> "po", "N.E."
- *		-> "ne", "S.p.A." -> "spa", "A/S" -> "as").  Returns the number of
- *		words.
- */
-static int
-merge_letter_groups(TokenList *tl, WordRef **words)
-{
-	WordRef    *w = palloc((tl->ntok + 1) * sizeof(WordRef));
-	char	   *buf = NULL;
-	int			used = 0;
-	int			nw = 0;
-	int			i = 0;
-
-	while (i < tl->ntok)
-	{
-		int			j = i + 1;
-
-		if (single_letter(tl, i))
-		{
-			while (j < tl->ntok && (tl->tok[j].flags & TOK_GLUED) &&
-				   single_letter(tl, j))
-				j++;
-		}
-		if (j - i >= 2)
-		{
-			/* k letters took 2k bytes of token text: the merge fits */
-			char	   *m;
-			int			k;
-
-			if (buf == NULL)
-				buf = palloc(tl->text.len + 1);
-			m = buf + used;
-			for (k = i; k < j; k++)
-				m[k - i] = TOKTEXT(tl, k)[0];
-			m[j - i] = '\0';
-			w[nw].s = m;
-			w[nw].len = j - i;
-			used += j - i + 1;
-		}
-		else
-		{
-			w[nw].s = TOKTEXT(tl, i);
-			w[nw].len = tl->tok[i].len;
-		}
-		w[nw].flags = tl->tok[i].flags;
-		nw++;
-		i = j;
-	}
-	*words = w;
-	return nw;
-}
-
-/* append a word to out, after a space unless out is empty */
-static void
-out_word(StringInfo out, const char *w, int len)
-{
-	if (out->len > 0)
-		appendStringInfoChar(out, ' ');
-	appendBinaryStringInfo(out, w, len);
-}
-
-
-/* ======================================================================
- * normalize_address
- * ====================================================================== */
-
-#define A_TYPE		0			/* street type (USPS Publication 28, C1) */
-#define A_DIR		1			/* directional (C7) */
-#define A_UNIT		2			/* secondary unit designator (C2) */
-
-typedef struct AddressWord
-{
-	const char *word;
-	const char *abbr;
-	int			kind;			/* A_* */
-} AddressWord;
-
-/*
- * Street types with their common spellings (USPS Publication 28, Appendix
- * C1), directionals (C7) and secondary unit designators (C2), each mapped
- * to the standard abbreviation; every abbreviation maps to itself.  Added:
- * German "strasse" -> "st" (as "str" is a USPS spelling of street), "saint"
- * -> "st" (written "St." as often as not), "sainte" -> "ste", "harbour" and
- * "centre".  Sorted by word.
- */
-static const AddressWord address_words[] = {
-	{"allee", "aly", A_TYPE}, {"alley", "aly", A_TYPE},
-	{"ally", "aly", A_TYPE}, {"aly", "aly", A_TYPE}, {"anex", "anx", A_TYPE},
-	{"annex", "anx", A_TYPE}, {"annx", "anx", A_TYPE}, {"anx", "anx", A_TYPE},
-	{"apartment", "apt", A_UNIT}, {"apt", "apt", A_UNIT},
-	{"arc", "arc", A_TYPE}, {"arcade", "arc", A_TYPE}, {"av", "ave", A_TYPE},
-	{"ave", "ave", A_TYPE}, {"aven", "ave", A_TYPE}, {"avenu", "ave", A_TYPE},
-	{"avenue", "ave", A_TYPE}, {"avn", "ave", A_TYPE},
-	{"avnue", "ave", A_TYPE}, {"basement", "bsmt", A_UNIT},
-	{"bayoo", "byu", A_TYPE}, {"bayou", "byu", A_TYPE}, {"bch", "bch", A_TYPE},
-	{"beach", "bch", A_TYPE}, {"bend", "bnd", A_TYPE},
-	{"bldg", "bldg", A_UNIT}, {"blf", "blf", A_TYPE}, {"bluf", "blf", A_TYPE},
-	{"bluff", "blf", A_TYPE}, {"blvd", "blvd", A_TYPE}, {"bnd", "bnd", A_TYPE},
-	{"bot", "btm", A_TYPE}, {"bottm", "btm", A_TYPE},
-	{"bottom", "btm", A_TYPE}, {"boul", "blvd", A_TYPE},
-	{"boulevard", "blvd", A_TYPE}, {"boulv", "blvd", A_TYPE},
-	{"br", "br", A_TYPE}, {"branch", "br", A_TYPE}, {"brdge", "brg", A_TYPE},
-	{"brg", "brg", A_TYPE}, {"bridge", "brg", A_TYPE}, {"brk", "brk", A_TYPE},
-	{"brnch", "br", A_TYPE}, {"brook", "brk", A_TYPE},
-	{"bsmt", "bsmt", A_UNIT}, {"btm", "btm", A_TYPE},
-	{"building", "bldg", A_UNIT}, {"byp", "byp", A_TYPE},
-	{"bypa", "byp", A_TYPE}, {"bypas", "byp", A_TYPE},
-	{"bypass", "byp", A_TYPE}, {"byps", "byp", A_TYPE}, {"byu", "byu", A_TYPE},
-	{"canyn", "cyn", A_TYPE}, {"canyon", "cyn", A_TYPE},
-	{"causeway", "cswy", A_TYPE}, {"causwa", "cswy", A_TYPE},
-	{"cen", "ctr", A_TYPE}, {"cent", "ctr", A_TYPE}, {"center", "ctr", A_TYPE},
-	{"centr", "ctr", A_TYPE}, {"centre", "ctr", A_TYPE},
-	{"cir", "cir", A_TYPE}, {"circ", "cir", A_TYPE}, {"circl", "cir", A_TYPE},
-	{"circle", "cir", A_TYPE}, {"clb", "clb", A_TYPE}, {"clf", "clf", A_TYPE},
-	{"cliff", "clf", A_TYPE}, {"club", "clb", A_TYPE},
-	{"cnter", "ctr", A_TYPE}, {"cntr", "ctr", A_TYPE}, {"cnyn", "cyn", A_TYPE},
-	{"cor", "cor", A_TYPE}, {"corner", "cor", A_TYPE},
-	{"course", "crse", A_TYPE}, {"court", "ct", A_TYPE},
-	{"cove", "cv", A_TYPE}, {"crcl", "cir", A_TYPE}, {"crcle", "cir", A_TYPE},
-	{"creek", "crk", A_TYPE}, {"cres", "cres", A_TYPE},
-	{"crescent", "cres", A_TYPE}, {"crk", "crk", A_TYPE},
-	{"crossing", "xing", A_TYPE}, {"crse", "crse", A_TYPE},
-	{"crsent", "cres", A_TYPE}, {"crsnt", "cres", A_TYPE},
-	{"crssng", "xing", A_TYPE}, {"crt", "ct", A_TYPE},
-	{"cswy", "cswy", A_TYPE}, {"ct", "ct", A_TYPE}, {"ctr", "ctr", A_TYPE},
-	{"cv", "cv", A_TYPE}, {"cyn", "cyn", A_TYPE},
-	{"department", "dept", A_UNIT}, {"dept", "dept", A_UNIT},
-	{"dr", "dr", A_TYPE}, {"driv", "dr", A_TYPE}, {"drive", "dr", A_TYPE},
-	{"drv", "dr", A_TYPE}, {"east", "e", A_DIR}, {"est", "est", A_TYPE},
-	{"estate", "est", A_TYPE}, {"exp", "expy", A_TYPE},
-	{"expr", "expy", A_TYPE}, {"express", "expy", A_TYPE},
-	{"expressway", "expy", A_TYPE}, {"expw", "expy", A_TYPE},
-	{"expy", "expy", A_TYPE}, {"ext", "ext", A_TYPE},
-	{"extension", "ext", A_TYPE}, {"extn", "ext", A_TYPE},
-	{"extnsn", "ext", A_TYPE}, {"falls", "fls", A_TYPE},
-	{"ferry", "fry", A_TYPE}, {"field", "fld", A_TYPE},
-	{"fields", "flds", A_TYPE}, {"fl", "fl", A_UNIT}, {"fld", "fld", A_TYPE},
-	{"flds", "flds", A_TYPE}, {"floor", "fl", A_UNIT}, {"flr", "fl", A_UNIT},
-	{"fls", "fls", A_TYPE}, {"fork", "frk", A_TYPE}, {"fort", "ft", A_TYPE},
-	{"freeway", "fwy", A_TYPE}, {"freewy", "fwy", A_TYPE},
-	{"frk", "frk", A_TYPE}, {"frry", "fry", A_TYPE}, {"frt", "ft", A_TYPE},
-	{"frway", "fwy", A_TYPE}, {"frwy", "fwy", A_TYPE}, {"fry", "fry", A_TYPE},
-	{"ft", "ft", A_TYPE}, {"fwy", "fwy", A_TYPE}, {"garden", "gdn", A_TYPE},
-	{"gardens", "gdns", A_TYPE}, {"gardn", "gdn", A_TYPE},
-	{"gateway", "gtwy", A_TYPE}, {"gatewy", "gtwy", A_TYPE},
-	{"gatway", "gtwy", A_TYPE}, {"gdn", "gdn", A_TYPE},
-	{"gdns", "gdns", A_TYPE}, {"glen", "gln", A_TYPE}, {"gln", "gln", A_TYPE},
-	{"grden", "gdn", A_TYPE}, {"grdn", "gdn", A_TYPE},
-	{"grdns", "gdns", A_TYPE}, {"green", "grn", A_TYPE},
-	{"grn", "grn", A_TYPE}, {"grov", "grv", A_TYPE}, {"grove", "grv", A_TYPE},
-	{"grv", "grv", A_TYPE}, {"gtway", "gtwy", A_TYPE},
-	{"gtwy", "gtwy", A_TYPE}, {"harb", "hbr", A_TYPE},
-	{"harbor", "hbr", A_TYPE}, {"harbour", "hbr", A_TYPE},
-	{"harbr", "hbr", A_TYPE}, {"hbr", "hbr", A_TYPE},
-	{"heights", "hts", A_TYPE}, {"highway", "hwy", A_TYPE},
-	{"highwy", "hwy", A_TYPE}, {"hill", "hl", A_TYPE},
-	{"hills", "hls", A_TYPE}, {"hiway", "hwy", A_TYPE},
-	{"hiwy", "hwy", A_TYPE}, {"hl", "hl", A_TYPE}, {"hllw", "holw", A_TYPE},
-	{"hls", "hls", A_TYPE}, {"hollow", "holw", A_TYPE},
-	{"hollows", "holw", A_TYPE}, {"holw", "holw", A_TYPE},
-	{"holws", "holw", A_TYPE}, {"hrbor", "hbr", A_TYPE}, {"ht", "hts", A_TYPE},
-	{"hts", "hts", A_TYPE}, {"hway", "hwy", A_TYPE}, {"hwy", "hwy", A_TYPE},
-	{"is", "is", A_TYPE}, {"island", "is", A_TYPE}, {"islnd", "is", A_TYPE},
-	{"jct", "jct", A_TYPE}, {"jction", "jct", A_TYPE}, {"jctn", "jct", A_TYPE},
-	{"junction", "jct", A_TYPE}, {"junctn", "jct", A_TYPE},
-	{"juncton", "jct", A_TYPE}, {"lake", "lk", A_TYPE},
-	{"lakes", "lks", A_TYPE}, {"landing", "lndg", A_TYPE},
-	{"lane", "ln", A_TYPE}, {"lk", "lk", A_TYPE}, {"lks", "lks", A_TYPE},
-	{"ln", "ln", A_TYPE}, {"lndg", "lndg", A_TYPE}, {"lndng", "lndg", A_TYPE},
-	{"manor", "mnr", A_TYPE}, {"mdw", "mdw", A_TYPE}, {"mdws", "mdws", A_TYPE},
-	{"meadow", "mdw", A_TYPE}, {"meadows", "mdws", A_TYPE},
-	{"medows", "mdws", A_TYPE}, {"mnr", "mnr", A_TYPE}, {"mnt", "mt", A_TYPE},
-	{"mntain", "mtn", A_TYPE}, {"motorway", "mtwy", A_TYPE},
-	{"mount", "mt", A_TYPE}, {"mountain", "mtn", A_TYPE},
-	{"mountin", "mtn", A_TYPE}, {"mt", "mt", A_TYPE}, {"mtin", "mtn", A_TYPE},
-	{"mtn", "mtn", A_TYPE}, {"mtwy", "mtwy", A_TYPE}, {"north", "n", A_DIR},
-	{"northeast", "ne", A_DIR}, {"northwest", "nw", A_DIR},
-	{"ofc", "ofc", A_UNIT}, {"office", "ofc", A_UNIT},
-	{"orch", "orch", A_TYPE}, {"orchard", "orch", A_TYPE},
-	{"orchrd", "orch", A_TYPE}, {"parkway", "pkwy", A_TYPE},
-	{"parkwy", "pkwy", A_TYPE}, {"penthouse", "ph", A_UNIT},
-	{"ph", "ph", A_UNIT}, {"pkway", "pkwy", A_TYPE}, {"pkwy", "pkwy", A_TYPE},
-	{"pky", "pkwy", A_TYPE}, {"pl", "pl", A_TYPE}, {"place", "pl", A_TYPE},
-	{"plaza", "plz", A_TYPE}, {"plz", "plz", A_TYPE}, {"plza", "plz", A_TYPE},
-	{"point", "pt", A_TYPE}, {"port", "prt", A_TYPE}, {"prt", "prt", A_TYPE},
-	{"pt", "pt", A_TYPE}, {"ranch", "rnch", A_TYPE},
-	{"ranches", "rnch", A_TYPE}, {"rd", "rd", A_TYPE}, {"rdg", "rdg", A_TYPE},
-	{"rdge", "rdg", A_TYPE}, {"ridge", "rdg", A_TYPE}, {"riv", "riv", A_TYPE},
-	{"river", "riv", A_TYPE}, {"rivr", "riv", A_TYPE}, {"rm", "rm", A_UNIT},
-	{"rnch", "rnch", A_TYPE}, {"rnchs", "rnch", A_TYPE},
-	{"road", "rd", A_TYPE}, {"room", "rm", A_UNIT}, {"route", "rte", A_TYPE},
-	{"rte", "rte", A_TYPE}, {"rvr", "riv", A_TYPE}, {"saint", "st", A_TYPE},
-	{"sainte", "ste", A_UNIT}, {"shoar", "shr", A_TYPE},
-	{"shore", "shr", A_TYPE}, {"shr", "shr", A_TYPE}, {"smt", "smt", A_TYPE},
-	{"south", "s", A_DIR}, {"southeast", "se", A_DIR},
-	{"southwest", "sw", A_DIR}, {"spg", "spg", A_TYPE},
-	{"spgs", "spgs", A_TYPE}, {"spng", "spg", A_TYPE},
-	{"spngs", "spgs", A_TYPE}, {"spring", "spg", A_TYPE},
-	{"springs", "spgs", A_TYPE}, {"sprng", "spg", A_TYPE},
-	{"sprngs", "spgs", A_TYPE}, {"sq", "sq", A_TYPE}, {"sqr", "sq", A_TYPE},
-	{"sqre", "sq", A_TYPE}, {"squ", "sq", A_TYPE}, {"square", "sq", A_TYPE},
-	{"st", "st", A_TYPE}, {"sta", "sta", A_TYPE}, {"station", "sta", A_TYPE},
-	{"statn", "sta", A_TYPE}, {"ste", "ste", A_UNIT}, {"stn", "sta", A_TYPE},
-	{"str", "st", A_TYPE}, {"strasse", "st", A_TYPE},
-	{"stream", "strm", A_TYPE}, {"street", "st", A_TYPE},
-	{"streme", "strm", A_TYPE}, {"strm", "strm", A_TYPE},
-	{"strt", "st", A_TYPE}, {"suite", "ste", A_UNIT}, {"sumit", "smt", A_TYPE},
-	{"sumitt", "smt", A_TYPE}, {"summit", "smt", A_TYPE},
-	{"ter", "ter", A_TYPE}, {"terr", "ter", A_TYPE},
-	{"terrace", "ter", A_TYPE}, {"tpke", "tpke", A_TYPE},
-	{"trace", "trce", A_TYPE}, {"traces", "trce", A_TYPE},
-	{"trail", "trl", A_TYPE}, {"trails", "trl", A_TYPE},
-	{"trce", "trce", A_TYPE}, {"trl", "trl", A_TYPE}, {"trls", "trl", A_TYPE},
-	{"trnpk", "tpke", A_TYPE}, {"tunel", "tunl", A_TYPE},
-	{"tunl", "tunl", A_TYPE}, {"tunls", "tunl", A_TYPE},
-	{"tunnel", "tunl", A_TYPE}, {"tunnels", "tunl", A_TYPE},
-	{"tunnl", "tunl", A_TYPE}, {"turnpike", "tpke", A_TYPE},
-	{"turnpk", "tpke", A_TYPE}, {"unit", "unit", A_UNIT},
-	{"valley", "vly", A_TYPE}, {"vally", "vly", A_TYPE},
-	{"view", "vw", A_TYPE}, {"vill", "vlg", A_TYPE}, {"villag", "vlg", A_TYPE},
-	{"village", "vlg", A_TYPE}, {"villg", "vlg", A_TYPE},
-	{"villiage", "vlg", A_TYPE}, {"vis", "vis", A_TYPE},
-	{"vist", "vis", A_TYPE}, {"vista", "vis", A_TYPE}, {"vlg", "vlg", A_TYPE},
-	{"vlly", "vly", A_TYPE}, {"vly", "vly", A_TYPE}, {"vst", "vis", A_TYPE},
-	{"vsta", "vis", A_TYPE}, {"vw", "vw", A_TYPE}, {"west", "w", A_DIR},
-	{"xing", "xing", A_TYPE}
-};
-
-/* append the ordinal "21st" of value */
-static void
-out_ordinal(StringInfo out, int value)
-{
-	char		buf[16];
-	int			n = snprintf(buf, sizeof(buf), "%d", value);
-
-	snprintf(buf + n, sizeof(buf) - n, "%s",
-			 ordinal_suffix((const unsigned char *) buf, n));
-	out_word(out, buf, strlen(buf));
-}
-
-/* is w one of the two strings a, b? */
-static inline bool
-word_is(const char *w, const char *a, const char *b)
-{
-	return strcmp(w, a) == 0 || (b != NULL && strcmp(w, b) == 0);
-}
-
-/*
- * normalize_address_cstr
- *		The normal form of the postal address in the len bytes at s (server
- *		encoding); see the comment of the SQL function.  Returns a palloc'd
- *		string in the server encoding and its length in *outlen.
- */
-static char *
-normalize_address_cstr(const char *s, int len, int *outlen)
-{
-	TokenList	tl;
-	WordRef    *w;
-	StringInfoData out;
-	int			nw;
-	int			i = 0;
-	bool		prev_unit = false;
-
-	check_tables();
-	tokenize(s, len, TOKMODE_ADDRESS, &tl);
-	nw = merge_letter_groups(&tl, &w);
-	initStringInfo(&out);
-
-	while (i < nw)
-	{
-		const char *word = w[i].s;
-		int			wl = w[i].len;
-		const NumberWord *n1 = NULL;
-		const NumberWord *n2;
-		const AddressWord *aw;
-		int			nd;
-
-		if ((i & 0xFFF) == 0)
-			CHECK_FOR_INTERRUPTS();
-
-		if (w[i].flags & TOK_HASH)
-		{
-			/* "#4" is "apt 4", but "Suite #4" is "ste 4" */
-			if (!prev_unit)
-				out_word(&out, "apt", 3);
-			prev_unit = true;
-			i++;
-			continue;
-		}
-		prev_unit = false;
-		if ((w[i].flags & TOK_NONASCII) || wl > 16)
-		{
-			out_word(&out, word, wl);
-			i++;
-			continue;
-		}
-
-		/* "north east", "south-west" */
-		if (i + 1 < nw && word_is(word, "north", "south") &&
-			word_is(w[i + 1].s, "east", "west"))
-		{
-			char		d[2];
-
-			d[0] = word[0];
-			d[1] = w[i + 1].s[0];
-			out_word(&out, d, 2);
-			i += 2;
-			continue;
-		}
-
-		/* "Post Office Box", "P O Box" ("P.O. Box" was merged already) */
-		if (i + 2 < nw && strcmp(w[i + 2].s, "box") == 0 &&
-			((strcmp(word, "post") == 0 && strcmp(w[i + 1].s, "office") == 0) ||
-			 (strcmp(word, "p") == 0 && strcmp(w[i + 1].s, "o") == 0)))
-		{
-			out_word(&out, "po", 2);
-			i += 2;
-			continue;
-		}
-
-		/* ordinals: "fifth" -> "5th", "twenty-first" -> "21st" */
-		if (wl <= NUMBER_WORD_MAX)
-			n1 = TABLE_FIND(word, number_words);
-		if (n1 != NULL && n1->kind == NW_TENS && !n1->ordinal && i + 1 < nw &&
-			(n2 = TABLE_FIND(w[i + 1].s, number_words)) != NULL &&
-			n2->kind == NW_UNIT && n2->ordinal && n2->value >= 1 &&
-			n2->value <= 9)
-		{
-			out_ordinal(&out, n1->value + n2->value);
-			i += 2;
-			continue;
-		}
-		if (n1 != NULL && n1->ordinal && n1->value > 0 &&
-			(n1->kind == NW_UNIT || n1->kind == NW_TENS))
-		{
-			out_ordinal(&out, n1->value);
-			i++;
-			continue;
-		}
-
-		/* "5TH", "2th": digits with the right suffix */
-		if ((nd = ordinal_digits((const unsigned char *) word, wl, false)) > 0)
-		{
-			out_word(&out, word, nd);
-			appendStringInfoString(&out,
-								   ordinal_suffix((const unsigned char *) word, nd));
-		}
-		/* German compounds: "Hauptstrasse" (and "Hauptstraße") -> "hauptstr" */
-		else if (wl > 7 && strcmp(word + wl - 7, "strasse") == 0)
-		{
-			out_word(&out, word, wl - 7);
-			appendStringInfoString(&out, "str");
-		}
-		else if ((aw = TABLE_FIND(word, address_words)) != NULL)
-		{
-			out_word(&out, aw->abbr, strlen(aw->abbr));
-			prev_unit = (aw->kind == A_UNIT);
-		}
-		else
-			out_word(&out, word, wl);
-		i++;
-	}
-
-	return finish_output(out.data, out.len, tl.converted, true, outlen);
-}
-
-
-/* ======================================================================
- * normalize_org
- * ====================================================================== */
-
-/*
- * Legal forms removed from the end of an organisation name: English
- * (inc, ltd, llc, plc...), German (gmbh, ag, kg, kgaa, ohg), French (sa,
- * sas, sasu, sarl), Italian (spa, srl), Spanish (sl), Mexican (sab, sapi,
- * with "de cv"), Portuguese (lda, ltda), Dutch and Belgian (bv, nv, cv,
- * sprl), Nordic (ab, as, asa, aps,
- * oy, oyj), Central European (sro, kft, zrt), European (se), Asian (kk,
- * pte, pvt, pty, sdn, bhd).  Sorted.
- */
-static const char *const org_legal_forms[] = {
-	"ab", "ag", "aktiengesellschaft", "aps", "as", "asa", "bhd", "bv", "co",
-	"company", "corp", "corporation", "cv", "gmbh", "inc", "incorporated",
-	"kft", "kg", "kgaa", "kk", "lda", "limited", "llc", "llp", "lp", "ltd",
-	"ltda", "nv", "ohg", "oy", "oyj", "plc", "pllc", "pte", "pty", "pvt",
-	"sa", "sab", "sapi", "sarl", "sas", "sasu", "sdn", "se", "sl", "spa",
-	"sprl", "srl", "sro", "zrt"
-};
-
-/* is word i a legal form? */
-static inline bool
-is_legal_form(WordRef *w, int i)
-{
-	return (w[i].flags & (TOK_NONASCII | TOK_AMP)) == 0 &&
-		TABLE_FIND(w[i].s, org_legal_forms) != NULL;
-}
-
-/*
- * normalize_org_cstr
- *		The normal form of the organisation name in the len bytes at s
- *		(server encoding); see the comment of the SQL function.  Returns a
- *		palloc'd string in the server encoding and its length in *outlen.
- */
-static char *
-normalize_org_cstr(const char *s, int len, int *outlen)
-{
-	TokenList	tl;
-	WordRef    *w;
-	StringInfoData out;
-	int			nw;
-	int			start = 0;
-	int			end;
-	bool		after_form = false;
-	int			i;
-
-	check_tables();
-	tokenize(s, len, TOKMODE_ORG, &tl);
-	nw = merge_letter_groups(&tl, &w);
-	end = nw;
-
-	/* a leading "The" */
-	while (start < end && strcmp(w[start].s, "the") == 0)
-		start++;
-
-	/*
-	 * Legal forms at the end, with the words that join them: "& Co",
-	 * "GmbH & Co. KG", "Private Limited", "S.A. de C.V.".
-	 */
-	while (end > start)
-	{
-		const char *x = w[end - 1].s;
-
-		if (is_legal_form(w, end - 1))
-		{
-			end--;
-			after_form = true;
-		}
-		else if (after_form && word_is(x, "and", "private"))
-		{
-			end--;
-			after_form = false;
-		}
-		else if (after_form && strcmp(x, "de") == 0 && end - 2 >= start &&
-				 is_legal_form(w, end - 2))
-		{
-			end--;
-			after_form = false;
-		}
-		else
-			break;
-	}
-
-	/* "The Company": nothing but noise words, keep them */
-	if (end == start)
-	{
-		start = 0;
-		end = nw;
-	}
-
-	initStringInfo(&out);
-	for (i = start; i < end; i++)
-		out_word(&out, w[i].s, w[i].len);
-
-	return finish_output(out.data, out.len, tl.converted, true, outlen);
-}
-
-
-/* ======================================================================
- * normalize_email
- * ====================================================================== */
-
-#define EP_PLUS			0x01	/* "+tag" in the local part is dropped */
-#define EP_DOTS			0x02	/* dots in the local part do not count */
-#define EP_SUBDOMAIN	0x04	/* tag@user.domain is user@domain */
-
-typedef struct EmailProvider
-{
-	const char *domain;			/* a domain, or "name.*" (see below) */
-	int			rules;			/* EP_* */
-	const char *canonical;		/* the domain written instead, or NULL */
-} EmailProvider;
-
-/*
- * Mailbox providers whose addressing rules are documented:
- *
- * - Gmail ignores dots in the local part and delivers user+tag to user;
- *   googlemail.com is the same service under its older name.
- * - Microsoft (Outlook.com, Hotmail, Live, MSN), Apple iCloud (icloud.com,
- *   me.com, mac.com), Fastmail and Proton deliver user+tag to user.  None
- *   of them allows '+' in a mailbox name, so dropping the tag cannot merge
- *   two mailboxes.  Fastmail also delivers tag@user.fastmail.com to user.
- * - Yandex delivers user+tag to user, and every Yandex mailbox is reachable
- *   under all its domains (yandex.ru, yandex.com, ya.ru...), written here as
- *   yandex.ru.  Yandex logins are made of letters, digits, '-' and '.'.
- *
- * Yahoo is not listed: its disposable addresses are "basename-keyword",
- * where the base name is chosen separately from the account name, so
- * cutting at '-' yields a name that is not the user's mailbox (and '-' is
- * common in ordinary local parts).  GMX, mail.com and others are not listed
- * for want of documentation.
- *
- * "name.*" stands for name followed by a country or generic suffix: one
- * label of two or three letters ("hotmail.fr", "live.com") or "co." or
- * "com." and a two-letter country code ("hotmail.co.uk", "live.com.au").
- * Sorted by domain.
- */
-static const EmailProvider email_providers[] = {
-	{"fastmail.com", EP_PLUS | EP_SUBDOMAIN, NULL},
-	{"fastmail.fm", EP_PLUS | EP_SUBDOMAIN, NULL},
-	{"gmail.com", EP_PLUS | EP_DOTS, NULL},
-	{"googlemail.com", EP_PLUS | EP_DOTS, "gmail.com"},
-	{"hotmail.*", EP_PLUS, NULL},
-	{"icloud.com", EP_PLUS, NULL},
-	{"live.*", EP_PLUS, NULL},
-	{"mac.com", EP_PLUS, NULL},
-	{"me.com", EP_PLUS, NULL},
-	{"msn.com", EP_PLUS, NULL},
-	{"outlook.*", EP_PLUS, NULL},
-	{"pm.me", EP_PLUS, NULL},
-	{"proton.me", EP_PLUS, NULL},
-	{"protonmail.ch", EP_PLUS, NULL},
-	{"protonmail.com", EP_PLUS, NULL},
-	{"ya.ru", EP_PLUS, "yandex.ru"},
-	{"yandex.by", EP_PLUS, "yandex.ru"},
-	{"yandex.com", EP_PLUS, "yandex.ru"},
-	{"yandex.kz", EP_PLUS, "yandex.ru"},
-	{"yandex.ru", EP_PLUS, NULL},
-	{"yandex.ua", EP_PLUS, "yandex.ru"}
-};
-
-/* lowercase ASCII letters only? (n bytes at s, n >= lo and <= hi) */
-static bool
-all_ascii_letters(const char *s, int n, int lo, int hi)
-{
-	int			i;
-
-	if (n < lo || n > hi)
-		return false;
-	for (i = 0; i < n; i++)
-		if (s[i] < 'a' || s[i] > 'z')
-			return false;
-	return true;
-}
-
-/*
- * country_suffix
- *		True when s is a country or generic suffix as "name.*" in
- *		email_providers means it.
- */
-static bool
-country_suffix(const char *s)
-{
-	int			n = strlen(s);
-
-	if (all_ascii_letters(s, n, 2, 3))
-		return true;
-	if (strncmp(s, "co.", 3) == 0)
-		return all_ascii_letters(s + 3, n - 3, 2, 2);
-	if (strncmp(s, "com.", 4) == 0)
-		return all_ascii_letters(s + 4, n - 4, 2, 2);
-	return false;
-}
-
-/*
- * find_provider
- *		The entry of email_providers for the lowercase domain, or NULL.
- */
-static const EmailProvider *
-find_provider(const char *domain)
-{
-	int			i;
-
-	for (i = 0; i < lengthof(email_providers); i++)
-	{
-		const char *d = email_providers[i].domain;
-		int			n = strlen(d);
-
-		if (d[n - 1] == '*')
-		{
-			if (strncmp(domain, d, n - 1) == 0 && country_suffix(domain + n - 1))
-				return &email_providers[i];
-		}
-		else if (strcmp(domain, d) == 0)
-			return &email_providers[i];
-	}
-	return NULL;
-}
-
-/*
- * apply_provider_rules
- *		Rewrite the lowercase address in out (local part of local_len bytes,
- *		'@', domain) by the rules of its mailbox provider, if it has any.
- */
-static void
-apply_provider_rules(StringInfo out, int local_len)
-{
-	const char *local = out->data;
-	const char *domain = out->data + local_len + 1;
-	const EmailProvider *p = find_provider(domain);
-	StringInfoData r;
-	int			l = local_len;
-	int			i;
-
-	if (p == NULL)
-	{
-		/* Fastmail's subdomain addressing: tag@user.fastmail.com */
-		const char *dot = strchr(domain, '.');
-
-		if (dot == NULL || dot == domain)
-			return;
-		p = find_provider(dot + 1);
-		if (p == NULL || !(p->rules & EP_SUBDOMAIN) ||
-			!cdp_is_ascii(domain, dot - domain))
-			return;
-		initStringInfo(&r);
-		appendBinaryStringInfo(&r, domain, dot - domain);
-		appendStringInfoChar(&r, '@');
-		appendStringInfoString(&r, dot + 1);
-		pfree(out->data);
-		*out = r;
-		return;
-	}
-
-	if (p->rules & EP_PLUS)
-	{
-		const char *plus = memchr(local, '+', l);
-
-		/* "+tag@gmail.com" has no mailbox name left: keep it whole */
-		if (plus != NULL && plus > local)
-			l = plus - local;
-	}
-	initStringInfo(&r);
-	for (i = 0; i < l; i++)
-	{
-		if (local[i] != '.' || !(p->rules & EP_DOTS))
-			appendStringInfoChar(&r, local[i]);
-	}
-	appendStringInfoChar(&r, '@');
-	appendStringInfoString(&r, p->canonical ? p->canonical : domain);
-	pfree(out->data);
-	*out = r;
-}
-
-/* is the character at s[pos] white space or invisible (for trimming)? */
-static inline bool
-trimmable_at(const unsigned char *s, int len, int pos, int *clen)
-{
-	CharClass	cls = class_at(s, len, pos, clen);
-
-	return cls == CC_SPACE || cls == CC_IGNORE;
-}
-
-/*
- * email_trim
- *		Move *start and *end inward over white space and invisible
- *		characters.
- */
-static void
-email_trim(const unsigned char *s, int *start, int *end)
-{
-	int			clen;
-
-	while (*start < *end && trimmable_at(s, *end, *start, &clen))
-		*start += clen;
-	while (*end > *start)
-	{
-		/* step back to the first byte of the last character */
-		int			p = *end - 1;
-
-		while (p > *start && (s[p] & 0xC0) == 0x80 && *end - p < 4)
-			p--;
-		if (!trimmable_at(s, *end, p, &clen) || p + clen != *end)
-			break;
-		*end = p;
-	}
-}
-
-/* ASCII characters allowed in a local part besides letters, digits and '.' */
-#define EMAIL_ATEXT "!#$%&'*+-/=?^_`{|}~"
-
-/*
- * normalize_email_utf8
- *		The normal form of the e-mail address in the len bytes of UTF-8 at
- *		s, as a palloc'd UTF-8 string with ASCII lowercased (length in
- *		*outlen), or NULL when it is not an address.  See the comment of the
- *		SQL function for what is accepted.
- */
-static char *
-normalize_email_utf8(const unsigned char *s, int len, bool rules,
-					 int *outlen)
-{
-	int			start = 0;
-	int			end = len;
-	int			at = -1;
-	int			pos;
-	int			nchars = 0;
-	int			local_len;
-	int			label_chars = 0;
-	int			label_start;
-	int			nlabels = 0;
-	bool		prev_dot = true;
-	bool		prev_hyphen = false;
-	StringInfoData out;
-	int			i;
-
-	email_trim(s, &start, &end);
-
-	/* "Name <user@example.com>" */
-	if (end > start && s[end - 1] == '>')
-	{
-		int			lt = -1;
-
-		for (i = end - 2; i >= start; i--)
-		{
-			if (s[i] == '<')
-			{
-				lt = i;
-				break;
-			}
-		}
-		if (lt < 0)
-			return NULL;
-		start = lt + 1;
-		end--;
-		email_trim(s, &start, &end);
-	}
-
-	/* "mailto:user@example.com?subject=..." */
-	if (end - start >= 7 &&
-		pg_strncasecmp((const char *) s + start, "mailto:", 7) == 0)
-	{
-		start += 7;
-		for (i = start; i < end; i++)
-		{
-			if (s[i] == '?')
-			{
-				end = i;
-				break;
-			}
-		}
-		email_trim(s, &start, &end);
-	}
-
-	/* 254 characters take at most 4 bytes each */
-	if (end - start > 254 * 4)
-		return NULL;
-
-	for (i = start; i < end; i++)
-	{
-		if (s[i] == '@')
-		{
-			if (at >= 0)
-				return NULL;
-			at = i;
-		}
-	}
-	if (at <= start || at >= end - 1)
-		return NULL;
-
-	initStringInfo(&out);
-	enlargeStringInfo(&out, end - start);
-
-	/* the local part: atext characters and letters of any script, dot-separated */
-	for (pos = start; pos < at;)
-	{
-		unsigned char c = s[pos];
-
-		if (c < 0x80)
-		{
-			if (c == '.')
-			{
-				if (prev_dot)
-					return NULL;
-				prev_dot = true;
-			}
-			else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-					 (c >= '0' && c <= '9') || strchr(EMAIL_ATEXT, c) != NULL)
-				prev_dot = false;
-			else
-				return NULL;
-			appendStringInfoChar(&out, pg_ascii_tolower(c));
-			pos++;
-		}
-		else
-		{
-			pg_wchar	cp;
-			int			clen;
-
-			if (char_at(s, at, pos, &clen, &cp) != CC_WORD || cp == BAD_CHAR)
-				return NULL;
-			appendBinaryStringInfo(&out, (const char *) s + pos, clen);
-			prev_dot = false;
-			pos += clen;
-		}
-		if (++nchars > 64)
-			return NULL;
-	}
-	if (prev_dot)
-		return NULL;
-	local_len = out.len;
-	appendStringInfoChar(&out, '@');
-	nchars++;
-
-	/*
-	 * The domain: labels of letters (any script), digits and hyphens,
-	 * separated by dots (ideographic full stops count as dots).
-	 */
-	label_start = out.len;
-	for (pos = at + 1; pos <= end;)
-	{
-		pg_wchar	cp = '.';
-		int			clen = 1;
-		CharClass	cls = CC_SYMBOL;
-
-		if (pos < end)
-			cls = char_at(s, end, pos, &clen, &cp);
-		if (pos == end || cp == '.' || cp == 0x3002 || cp == 0xFF0E ||
-			cp == 0xFF61)
-		{
-			/* end of a label */
-			if (label_chars == 0 || label_chars > 63 || prev_hyphen)
-				return NULL;
-			nlabels++;
-			if (pos == end)
-				break;
-			appendStringInfoChar(&out, '.');
-			label_start = out.len;
-			label_chars = 0;
-		}
-		else if (cp == '-')
-		{
-			if (label_chars == 0)
-				return NULL;
-			appendStringInfoChar(&out, '-');
-			label_chars++;
-			prev_hyphen = true;
-		}
-		else if (cls == CC_WORD && cp != BAD_CHAR)
-		{
-			if (cp < 0x80)
-				appendStringInfoChar(&out, pg_ascii_tolower((unsigned char) cp));
-			else
-				appendBinaryStringInfo(&out, (const char *) s + pos, clen);
-			label_chars++;
-			prev_hyphen = false;
-		}
-		else
-			return NULL;
-		nchars++;
-		pos += clen;
-	}
-	if (nlabels < 2 || nchars > 254)
-		return NULL;
-
-	/* the top-level domain: two letters or more, or an IDNA "xn--" label */
-	if (!(out.len - label_start > 4 &&
-		  strncmp(out.data + label_start, "xn--", 4) == 0))
-	{
-		if (label_chars < 2)
-			return NULL;
-		for (i = label_start; i < out.len; i++)
-		{
-			unsigned char c = out.data[i];
-
-			if (c < 0x80 && !(c >= 'a' && c <= 'z'))
-				return NULL;
-		}
-	}
-
-	if (rules)
-		apply_provider_rules(&out, local_len);
-	*outlen = out.len;
-	return out.data;
-}
-
-
-/* ======================================================================
  * SQL-callable functions
  * ====================================================================== */
 
+static bool tables_checked = false;
+
 /*
- * check_tables
+ * cdp_check_tables
  *		Verify once per backend that the dictionaries searched with bsearch
  *		are sorted.
  */
-static void
-check_tables(void)
+void
+cdp_check_tables(void)
 {
 	if (tables_checked)
 		return;
-	check_table_sorted(number_words, lengthof(number_words),
+	cdp_check_table_sorted(number_words, lengthof(number_words),
 					   sizeof(number_words[0]), "number_words");
-	check_table_sorted(name_titles, lengthof(name_titles),
-					   sizeof(name_titles[0]), "name_titles");
-	check_table_sorted(name_suffixes, lengthof(name_suffixes),
-					   sizeof(name_suffixes[0]), "name_suffixes");
-	check_table_sorted(address_words, lengthof(address_words),
-					   sizeof(address_words[0]), "address_words");
-	check_table_sorted(org_legal_forms, lengthof(org_legal_forms),
-					   sizeof(org_legal_forms[0]), "org_legal_forms");
+	cdp_check_name_tables();
+	cdp_check_address_tables();
+	cdp_check_org_tables();
 	tables_checked = true;
 }
 
@@ -2787,78 +1495,7 @@ cdp_normalize_text(PG_FUNCTION_ARGS)
 	flags = text_options_cached(fcinfo, options);
 	if (flags == 0)
 		PG_RETURN_TEXT_P(t);
-	check_tables();
+	cdp_check_tables();
 	r = normalize_text_cstr(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), flags, &rlen);
-	PG_RETURN_TEXT_P(cstring_to_text_with_len(r, rlen));
-}
-
-/*
- * cdp_normalize_email
- *		normalize_email(email text, provider_rules boolean) returns text:
- *		the lowercase address, with the mailbox providers' rules applied
- *		when provider_rules is true, or NULL when the text is not an
- *		address.
- */
-Datum
-cdp_normalize_email(PG_FUNCTION_ARGS)
-{
-	text	   *t = PG_GETARG_TEXT_PP(0);
-	bool		rules = PG_GETARG_BOOL(1);
-	NormInput	in;
-	char	   *r;
-	int			rlen;
-
-	norm_input_init(&in, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), false, false, false);
-	r = normalize_email_utf8(in.s, in.len, rules, &rlen);
-	if (r == NULL)
-		PG_RETURN_NULL();
-	r = finish_output(r, rlen, in.converted, true, &rlen);
-	PG_RETURN_TEXT_P(cstring_to_text_with_len(r, rlen));
-}
-
-/*
- * cdp_normalize_name
- *		normalize_name(name text) returns text; see cdp_normalize_name_cstr.
- */
-Datum
-cdp_normalize_name(PG_FUNCTION_ARGS)
-{
-	text	   *t = PG_GETARG_TEXT_PP(0);
-
-	PG_RETURN_TEXT_P(cstring_to_text(cdp_normalize_name_cstr(VARDATA_ANY(t),
-															 VARSIZE_ANY_EXHDR(t))));
-}
-
-/*
- * cdp_normalize_address
- *		normalize_address(address text) returns text: lowercase ASCII
- *		tokens with street types, directionals and unit designators
- *		abbreviated as USPS Publication 28 does, "#" read as "apt" and
- *		ordinals written as digits with their suffix.
- */
-Datum
-cdp_normalize_address(PG_FUNCTION_ARGS)
-{
-	text	   *t = PG_GETARG_TEXT_PP(0);
-	char	   *r;
-	int			rlen;
-
-	r = normalize_address_cstr(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), &rlen);
-	PG_RETURN_TEXT_P(cstring_to_text_with_len(r, rlen));
-}
-
-/*
- * cdp_normalize_org
- *		normalize_org(name text) returns text: lowercase ASCII tokens
- *		without a leading "the" and without legal forms at the end.
- */
-Datum
-cdp_normalize_org(PG_FUNCTION_ARGS)
-{
-	text	   *t = PG_GETARG_TEXT_PP(0);
-	char	   *r;
-	int			rlen;
-
-	r = normalize_org_cstr(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), &rlen);
 	PG_RETURN_TEXT_P(cstring_to_text_with_len(r, rlen));
 }

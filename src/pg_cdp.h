@@ -3,9 +3,11 @@
  * pg_cdp.h
  *	  Declarations shared between the C files of pg_cdp.
  *
- * The kernels (distance.c, jaro.c, normalize.c, phone.c, metaphone.c) are
- * pure functions of their arguments; names.c adds the nickname knowledge,
- * which lives in the table cdp.nickname and is cached per backend.
+ * The kernels (distance.c, jaro.c, the normalisers normalize.c,
+ * person_name.c, address.c and email.c, phone.c, metaphone.c) are pure
+ * functions of their arguments; names.c adds the nickname knowledge, which
+ * lives in the table cdp.nickname and is cached per backend.  What the
+ * normalisers share among themselves is in normalize.h.
  *
  * Copyright (c) 2026, the pg_cdp authors.  PostgreSQL licence.
  *
@@ -104,7 +106,7 @@ extern double cdp_jaro_winkler_str(CdpString *a, CdpString *b, double prefix_sca
 /* ---- distance.c ---- */
 extern int	cdp_levenshtein_str(CdpString *a, CdpString *b, int max_distance);
 
-/* ---- normalize.c ---- */
+/* ---- person_name.c ---- */
 
 /*
  * The normal form of a person's name used by name matching: lowercase
