@@ -111,3 +111,7 @@ SELECT round(cdp.name_similarity(repeat('ab ', 333333), 'ab')::numeric, 6) AS ns
 \set VERBOSITY default
 SELECT cdp.name_similarity(repeat('a ', 20000), repeat('b ', 20000));
 SELECT sqlstate_of($$SELECT cdp.name_similarity(repeat('a ', 20000), repeat('b ', 20000))$$);
+
+-- the trigger function cannot be called on its own
+SELECT cdp.nickname_changed();
+SELECT sqlstate_of($$SELECT cdp.nickname_changed()$$);
