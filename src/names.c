@@ -248,32 +248,32 @@ nickname_cache_load(Oid fn_oid)
 }
 
 /*
- * given_names_equivalent
- *		True when the normalised given names a and b are equal or stand for
- *		a common formal name.
+ * nick_entry_of
+ *		The cache entry of the normalised given name w (len bytes), or NULL
+ *		when the nickname table does not know it.
+ */
+static NickEntry *
+nick_entry_of(const char *w, int len)
+{
+	char		key[NICK_KEYLEN];
+
+	if (len >= NICK_KEYLEN)
+		return NULL;
+	memcpy(key, w, len);
+	key[len] = '\0';
+	return nick_lookup(key, false);
+}
+
+/*
+ * nick_entries_equivalent
+ *		True when two known names stand for a common formal name.
  */
 static bool
-given_names_equivalent(const char *a, int la, const char *b, int lb)
+nick_entries_equivalent(NickEntry *ea, NickEntry *eb)
 {
-	char		ka[NICK_KEYLEN];
-	char		kb[NICK_KEYLEN];
-	NickEntry  *ea;
-	NickEntry  *eb;
 	ListCell   *lc;
 
-	if (la == lb && memcmp(a, b, la) == 0)
-		return true;
-	if (la >= NICK_KEYLEN || lb >= NICK_KEYLEN)
-		return false;
-	memcpy(ka, a, la);
-	ka[la] = '\0';
-	memcpy(kb, b, lb);
-	kb[lb] = '\0';
-	ea = nick_lookup(ka, false);
-	if (ea == NULL)
-		return false;
-	eb = nick_lookup(kb, false);
-	if (eb == NULL)
+	if (ea == NULL || eb == NULL)
 		return false;
 	foreach(lc, ea->ids)
 	{
@@ -281,6 +281,19 @@ given_names_equivalent(const char *a, int la, const char *b, int lb)
 			return true;
 	}
 	return false;
+}
+
+/*
+ * given_names_equivalent
+ *		True when the normalised given names a and b are equal or stand for
+ *		a common formal name.
+ */
+static bool
+given_names_equivalent(const char *a, int la, const char *b, int lb)
+{
+	if (la == lb && memcmp(a, b, la) == 0)
+		return true;
+	return nick_entries_equivalent(nick_entry_of(a, la), nick_entry_of(b, lb));
 }
 
 /*
@@ -293,6 +306,8 @@ typedef struct NameTokens
 	int			n;
 	int		   *off;
 	int		   *len;
+	bool	   *initial;		/* the token is one character */
+	NickEntry **nick;			/* its nickname cache entry, or NULL */
 } NameTokens;
 
 /*
@@ -333,40 +348,51 @@ split_name(text *t, NameTokens *out)
 		out->len[out->n] = i - start;
 		out->n++;
 	}
+
+	/* what the pair scores need of each token, worked out once */
+	out->initial = palloc(Max(out->n, 1) * sizeof(bool));
+	out->nick = palloc(Max(out->n, 1) * sizeof(NickEntry *));
+	for (i = 0; i < out->n; i++)
+	{
+		const char *w = s + out->off[i];
+		int			len = out->len[i];
+
+		/* an initial is one character, which may take several bytes */
+		out->initial[i] = (len == 1) ||
+			(len <= MAX_MULTIBYTE_CHAR_LEN && pg_mblen(w) == len);
+		out->nick[i] = out->initial[i] ? NULL : nick_entry_of(w, len);
+	}
 }
 
 /*
  * token_pair_score
- *		Similarity of two name tokens: 1 when equal, NAME_INITIAL_SCORE for
- *		an initial and a name it begins, NAME_NICKNAME_SCORE for nickname
- *		equivalents, otherwise their Jaro-Winkler similarity.
+ *		Similarity of token i of ta and token j of tb: 1 when equal,
+ *		NAME_INITIAL_SCORE for an initial and a name it begins,
+ *		NAME_NICKNAME_SCORE for nickname equivalents, otherwise their
+ *		Jaro-Winkler similarity.
  */
 static double
-token_pair_score(const char *a, int la, const char *b, int lb)
+token_pair_score(NameTokens *ta, int i, NameTokens *tb, int j)
 {
-	double		jw;
-
-	int			ca,
-				cb,
-				first;
+	const char *a = ta->str + ta->off[i];
+	const char *b = tb->str + tb->off[j];
+	int			la = ta->len[i];
+	int			lb = tb->len[j];
 
 	if (la == lb && memcmp(a, b, la) == 0)
 		return 1.0;
-	/* an initial is one character, which may take several bytes */
-	ca = (la == 1) ? 1 : pg_mbstrlen_with_len(a, la);
-	cb = (lb == 1) ? 1 : pg_mbstrlen_with_len(b, lb);
-	if (ca == 1 || cb == 1)
+	if (ta->initial[i] || tb->initial[j])
 	{
-		first = pg_mblen(a);
+		int			first = pg_mblen(a);
+
 		if (first <= la && first <= lb && pg_mblen(b) == first &&
 			memcmp(a, b, first) == 0)
 			return NAME_INITIAL_SCORE;
 		return 0.0;
 	}
-	if (given_names_equivalent(a, la, b, lb))
+	if (nick_entries_equivalent(ta->nick[i], tb->nick[j]))
 		return NAME_NICKNAME_SCORE;
-	jw = cdp_jaro_winkler_bytes(a, la, b, lb, 0.1);
-	return jw;
+	return cdp_jaro_winkler_bytes(a, la, b, lb, 0.1);
 }
 
 /*
@@ -411,8 +437,7 @@ cdp_name_similarity(PG_FUNCTION_ARGS)
 	for (i = 0; i < ta.n; i++)
 	{
 		for (j = 0; j < tb.n; j++)
-			score[i * tb.n + j] = token_pair_score(ta.str + ta.off[i], ta.len[i],
-												   tb.str + tb.off[j], tb.len[j]);
+			score[i * tb.n + j] = token_pair_score(&ta, i, &tb, j);
 		CHECK_FOR_INTERRUPTS();
 	}
 
