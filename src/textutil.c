@@ -58,8 +58,8 @@ cdp_is_ascii(const char *s, int len)
 /*
  * cdp_string_init
  *		Describe the nbytes bytes at s as a string of characters.  Pure
- *		ASCII is left as bytes; otherwise the characters are decoded into a
- *		palloc'd pg_wchar array.
+ *		ASCII is left as bytes; otherwise the characters are decoded into
+ *		pg_wchar (see cdp_string_force_wide).
  */
 void
 cdp_string_init(CdpString *str, const char *s, int nbytes)
