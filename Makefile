@@ -23,7 +23,8 @@ OBJS = \
 	src/address.o \
 	src/email.o \
 	src/phone.o \
-	src/metaphone.o
+	src/metaphone.o \
+	src/merge.o
 
 # The install script is assembled from one hand-edited fragment per concern,
 # in this order, plus the nickname seed generated from data/nicknames.csv.
@@ -34,13 +35,14 @@ SQL_PARTS = \
 	src/sql/normalize.sql \
 	src/sql/phone.sql \
 	src/sql/metaphone.sql \
-	src/sql/names.sql
+	src/sql/names.sql \
+	src/sql/merge.sql
 
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
 EXTRA_CLEAN = src/sql/nickname_data.sql
 
 # pg_regress tests, run in this order by test/run.sh in a temporary instance.
-REGRESS = init distance jaro normalize email phone metaphone names comments
+REGRESS = init distance jaro normalize email phone metaphone names merge comments
 
 PG_CFLAGS += -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare \
 	-Wno-missing-field-initializers
