@@ -208,6 +208,26 @@ typedef struct FoldCacheEntry
 static FoldCacheEntry fold_cache[FOLD_CACHE_SIZE];
 
 /*
+ * remember_fold
+ *		Record in cache entry e what a folding just appended to out from
+ *		offset start (ok = false: the character has no ASCII spelling).
+ */
+static void
+remember_fold(FoldCacheEntry *e, bool ok, StringInfo out, int start)
+{
+	if (!ok)
+		e->state = FOLD_NONE;
+	else if (out->len - start <= (int) sizeof(e->ascii))
+	{
+		e->len = (uint8) (out->len - start);
+		memcpy(e->ascii, out->data + start, e->len);
+		e->state = FOLD_SHORT;
+	}
+	else
+		e->state = FOLD_LONG;
+}
+
+/*
  * fold_char
  *		Append the ASCII spelling of the code point cp to out and return
  *		true, or return false (appending nothing) when it has none.
@@ -241,16 +261,7 @@ fold_char(pg_wchar cp, StringInfo out)
 
 	start = out->len;
 	ok = cdp_fold_codepoint(cp, out);
-	if (!ok)
-		e->state = FOLD_NONE;
-	else if (out->len - start <= (int) sizeof(e->ascii))
-	{
-		e->len = (uint8) (out->len - start);
-		memcpy(e->ascii, out->data + start, e->len);
-		e->state = FOLD_SHORT;
-	}
-	else
-		e->state = FOLD_LONG;
+	remember_fold(e, ok, out, start);
 	return ok;
 }
 
@@ -327,16 +338,7 @@ fold_char_lower(pg_wchar cp, StringInfo out)
 	low = lower_codepoint(cp);
 	start = out->len;
 	ok = (low != cp && fold_char(low, out));
-	if (!ok)
-		e->state = FOLD_NONE;
-	else if (out->len - start <= (int) sizeof(e->ascii))
-	{
-		e->len = (uint8) (out->len - start);
-		memcpy(e->ascii, out->data + start, e->len);
-		e->state = FOLD_SHORT;
-	}
-	else
-		e->state = FOLD_LONG;
+	remember_fold(e, ok, out, start);
 	return ok;
 }
 
