@@ -24,7 +24,10 @@ OBJS = \
 	src/email.o \
 	src/phone.o \
 	src/metaphone.o \
-	src/merge.o
+	src/merge.o \
+	src/guc.o \
+	src/cluster.o \
+	src/progress.o
 
 # The install script is assembled from one hand-edited fragment per concern,
 # in this order, plus the nickname seed generated from data/nicknames.csv.
@@ -36,13 +39,16 @@ SQL_PARTS = \
 	src/sql/phone.sql \
 	src/sql/metaphone.sql \
 	src/sql/names.sql \
-	src/sql/merge.sql
+	src/sql/merge.sql \
+	src/sql/cluster.sql \
+	src/sql/unify_catalog.sql \
+	src/sql/unify.sql
 
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
 EXTRA_CLEAN = src/sql/nickname_data.sql
 
 # pg_regress tests, run in this order by test/run.sh in a temporary instance.
-REGRESS = init distance jaro normalize email phone metaphone names merge comments
+REGRESS = init distance jaro normalize email phone metaphone names merge cluster unify comments
 
 PG_CFLAGS += -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare \
 	-Wno-missing-field-initializers
@@ -74,6 +80,7 @@ sql/$(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS) src/sql/nickname_data.sql
 $(OBJS): src/pg_cdp.h
 src/normalize.o src/person_name.o src/address.o src/email.o: src/normalize.h
 src/phone.o: src/phone_regions.h
+src/cluster.o src/progress.o src/pg_cdp.o: src/progress.h
 
 .PHONY: deps test-deps demo test bench
 

@@ -30,7 +30,7 @@ SELECT c.relname, a.attname
 
 -- functions by volatility and parallel safety: the kernels are immutable and
 -- parallel safe; the nickname functions read a table and are stable
-SELECT p.proname, pg_get_function_identity_arguments(p.oid) AS args,
+SELECT p.proname, CASE WHEN length(pg_get_function_identity_arguments(p.oid)) > 60 THEN left(pg_get_function_identity_arguments(p.oid), 57) || '...' ELSE pg_get_function_identity_arguments(p.oid) END AS args,
        p.provolatile, p.proparallel, p.proisstrict
   FROM pg_proc p
  WHERE p.pronamespace = 'cdp'::regnamespace

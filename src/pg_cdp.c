@@ -19,6 +19,7 @@
 #include "utils/inval.h"
 
 #include "pg_cdp.h"
+#include "progress.h"
 
 PG_MODULE_MAGIC;
 
@@ -26,13 +27,15 @@ void		_PG_init(void);
 
 /*
  * _PG_init
- *		Reserve the "cdp." settings prefix and hook the nickname cache into
+ *		Define the cdp.* settings, reserve the "cdp." settings prefix and hook the nickname cache into
  *		relcache invalidation, so that changes to cdp.nickname made in any
  *		session are seen by every backend after they commit.
  */
 void
 _PG_init(void)
 {
+	cdp_define_gucs();
 	MarkGUCPrefixReserved("cdp");
 	CacheRegisterRelcacheCallback(cdp_nickname_invalidate, (Datum) 0);
+	cdp_progress_shmem_init();
 }

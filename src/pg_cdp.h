@@ -118,5 +118,6 @@ extern char *cdp_normalize_name_cstr(const char *s, int len);
 
 /* ---- names.c ---- */
 extern void cdp_nickname_invalidate(Datum arg, Oid relid);
+extern void cdp_define_gucs(void);
 
 #endif							/* PG_CDP_H */
