@@ -286,4 +286,18 @@ CALL cdp.unify();
 \o
 SELECT count(*) AS city_columns FROM pg_attribute WHERE attrelid = 'cdp.customer'::regclass AND attname = 'city' AND NOT attisdropped;
 
+-- ---------------------------------------------------------------- nothing configured
+-- without sources every customer goes, and so do the attribute columns
+SELECT cdp.drop_source('web'), cdp.drop_source('loyalty');
+CALL cdp.unify();
+SELECT cdp.drop_match_rule(name) FROM cdp.match_rule ORDER BY position DESC;
+\o /dev/null
+CALL cdp.unify();
+\o
+SELECT records, customers, deleted_ids > 0 AS deleted FROM cdp.unify_run ORDER BY run_id DESC LIMIT 1;
+SELECT (SELECT count(*) FROM cdp.customer) AS customers, (SELECT count(*) FROM cdp.customer_source) AS records,
+       (SELECT count(*) FROM cdp.attribute) AS attributes;
+SELECT attname FROM pg_attribute WHERE attrelid = 'cdp.customer'::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum;
+DELETE FROM cdp.merge_policy;
+
 DROP SCHEMA shop CASCADE;

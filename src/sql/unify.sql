@@ -113,7 +113,7 @@ COMMENT ON FUNCTION @extschema@._record_columns() IS 'Internal: the per-attribut
 
 -- Makes the columns of a table match the wanted list (adds, drops, retypes);
 -- fixed columns (not starting with one of prefixes) are left alone.
-CREATE FUNCTION @extschema@._sync_columns(tbl regclass, wanted jsonb, fixed text[])
+CREATE FUNCTION @extschema@._sync_columns(tbl regclass, wanted jsonb, fixed text[], c_collate boolean DEFAULT false)
 RETURNS boolean
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
 AS $$
@@ -134,13 +134,21 @@ BEGIN
             WHERE NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = tbl AND a.attname = key
                                  AND a.attnum > 0 AND NOT a.attisdropped)
             ORDER BY key LOOP
-    EXECUTE format('ALTER TABLE %s ADD COLUMN %I %s', tbl, r.col, r.typ);
+    -- internal text keys compare bytewise: faster sorts and hashes
+    EXECUTE format('ALTER TABLE %s ADD COLUMN %I %s%s', tbl, r.col, r.typ,
+                   CASE WHEN c_collate AND r.typ = 'text' THEN ' COLLATE "C"' ELSE '' END);
+    EXECUTE format('COMMENT ON COLUMN %s.%I IS %L', tbl, r.col,
+                   CASE WHEN r.col ~ '^v_' THEN format('value of attribute %s', substr(r.col, 3))
+                        WHEN r.col ~ '^n_' THEN format('normalised value of attribute %s, as compared', substr(r.col, 3))
+                        WHEN r.col ~ '^m_' THEN format('phonetic key (Double Metaphone) of attribute %s, for blocking', substr(r.col, 3))
+                        WHEN r.col ~ '^t_' THEN format('time that ranks attribute %s for its merge policy', substr(r.col, 3))
+                        ELSE format('unified attribute %s (see cdp.attribute and cdp.merge_policy)', r.col) END);
     changed := true;
   END LOOP;
   RETURN changed;
 END;
 $$;
-COMMENT ON FUNCTION @extschema@._sync_columns(regclass, jsonb, text[]) IS 'Internal: adds, drops and retypes the dynamic columns of a result table';
+COMMENT ON FUNCTION @extschema@._sync_columns(regclass, jsonb, text[], boolean) IS 'Internal: adds, drops and retypes the dynamic columns of a result table';
 
 -- The SELECT that reads one source as staged records (all the columns of
 -- cdp.unify_record but rid).  keys_only: only source_id, source_key, row_hash.
@@ -184,7 +192,7 @@ BEGIN
     END IF;
   END LOOP;
   IF keys_only THEN
-    RETURN format('SELECT %s AS source_id, (%I)::text AS source_key, md5(ROW(%s)::text) AS row_hash FROM %s',
+    RETURN format('SELECT %s AS source_id, (%I)::text AS source_key, hash_record_extended(ROW(%s), 0)::text AS row_hash FROM %s',
                   src.source_id, src.key_column, hashcols, src.relation);
   END IF;
 
@@ -238,7 +246,7 @@ BEGIN
     'SELECT source_id, source_key, row_hash, priority, filled, updated_at%5$s FROM ('
     'SELECT source_id, source_key, row_hash, priority, filled, updated_at%4$s FROM ('
     'SELECT source_id, source_key, row_hash, priority, filled, updated_at%3$s FROM ('
-    'SELECT %1$s AS source_id, (%6$I)::text AS source_key, md5(ROW(%7$s)::text) AS row_hash, '
+    'SELECT %1$s AS source_id, (%6$I)::text AS source_key, hash_record_extended(ROW(%7$s), 0)::text AS row_hash, '
     '%8$s AS priority, num_nonnulls(%9$s) AS filled, %10$s AS updated_at%2$s FROM %11$s%12$s'
     ' OFFSET 0) q1 OFFSET 0) q2) q3',
     src.source_id, l1, l2, l3, pcol, src.key_column, hashcols, src.priority, filled,
@@ -287,6 +295,10 @@ BEGIN
   END;
   IF (cond ->> 'nicknames')::boolean AND cond ->> 'method' <> 'name' THEN
     s := format('CASE WHEN @extschema@.names_equivalent(%s, %s) THEN 1.0::float8 ELSE %s END', x, y, s);
+  END IF;
+  -- equal normalised values score 1 under every method: skip the call
+  IF cond ->> 'method' NOT IN ('exact', 'phonetic') THEN
+    s := format('CASE WHEN %s = %s THEN 1.0::float8 ELSE %s END', x, y, s);
   END IF;
   RETURN s;
 END;
@@ -511,68 +523,60 @@ DECLARE
   test text := @extschema@._rule_sql(r.conditions);
   swaps boolean := @extschema@._rule_swaps(r.conditions);
   srcfilter text := '';
-  joinsql text;
-  keys text;
-  grp text;
+  passes text := '';
+  keyexpr text;
+  nn_test text;
+  big text[];
   bigtest text;
   sw boolean;
-  cnt bigint;
-  m bigint;
-  s bigint;
   cap integer := @extschema@._setting('cdp.max_block_size', 1000);
 BEGIN
-  candidates := 0;
-  matches := 0;
   skipped := 0;
   IF r.sources IS NOT NULL THEN
     srcfilter := format(' AND a.source_id = ANY (%1$L::int[]) AND b.source_id = ANY (%1$L::int[])',
                         (SELECT array_agg(source_id) FROM @extschema@.source WHERE name = ANY (r.sources)));
   END IF;
   FOR pass IN SELECT * FROM @extschema@._rule_passes(r.conditions, refine) LOOP
-    -- key values shared by more than cdp.max_block_size records are left out
-    SELECT string_agg(format('%s AS k%s', @extschema@._block_key_sql(c, 'a', false), o), ', ' ORDER BY o),
-           string_agg(format('(%s) IS NOT NULL', @extschema@._block_key_sql(c, 'a', false)), ' AND ' ORDER BY o),
-           string_agg(format('g.k%s', o), ', ' ORDER BY o),
-           string_agg(@extschema@._block_key_sql(c, 'a', false), ', ' ORDER BY o)
-      INTO keys, joinsql, bigtest, grp
+    -- key values shared by more than cdp.max_block_size records are left
+    -- out; they are few, so they go into the query as a (hashed) array
+    SELECT string_agg(format('coalesce((%s)::text, '''')', @extschema@._block_key_sql(c, 'a', false)), ', ' ORDER BY o),
+           string_agg(format('(%s) IS NOT NULL', @extschema@._block_key_sql(c, 'a', false)), ' AND ' ORDER BY o)
+      INTO keyexpr, nn_test
       FROM jsonb_array_elements(pass) WITH ORDINALITY AS t(c, o);
-    EXECUTE 'DROP TABLE IF EXISTS pg_temp._cdp_big';
-    EXECUTE format('CREATE TEMP TABLE _cdp_big AS SELECT %s, count(*) AS n FROM @extschema@.unify_record a WHERE %s%s GROUP BY %s HAVING count(*) > %s',
-                   keys, joinsql,
+    keyexpr := format('concat_ws(E''\x1f'', %s)', keyexpr);
+    EXECUTE format('SELECT array_agg(k ORDER BY k) FROM (SELECT %s AS k FROM @extschema@.unify_record a WHERE %s%s GROUP BY 1 HAVING count(*) > %s) g',
+                   keyexpr, nn_test,
                    CASE WHEN r.sources IS NULL THEN '' ELSE
                      format(' AND a.source_id = ANY (%L::int[])', (SELECT array_agg(source_id) FROM @extschema@.source WHERE name = ANY (r.sources))) END,
-                   grp, cap);
-    EXECUTE 'SELECT count(*), coalesce(sum(n), 0) FROM pg_temp._cdp_big' INTO cnt, s;
-    skipped := skipped + cnt;
-    IF cnt > 0 THEN
-      bigtest := format(' AND NOT EXISTS (SELECT 1 FROM pg_temp._cdp_big g WHERE (%s) = (%s))', bigtest, grp);
-    ELSE
-      bigtest := '';
-    END IF;
+                   cap) INTO big;
+    skipped := skipped + coalesce(cardinality(big), 0);
+    bigtest := CASE WHEN big IS NULL THEN '' ELSE format(' AND NOT (%s = ANY (%L::text[]))', keyexpr, big) END;
     FOR sw IN SELECT unnest(CASE WHEN swaps AND pass::text ~ '"(first|last)_name"' THEN ARRAY[false, true] ELSE ARRAY[false] END) LOOP
-      joinsql := @extschema@._pass_join_sql(pass, sw);
+      passes := passes || CASE WHEN passes = '' THEN '' ELSE ' UNION ' END;
+      -- each pass scores its own candidates (in parallel workers when the
+      -- plan has them); a pair found by several passes gets the same score
       IF delta THEN
-        EXECUTE format(
-          'WITH cand AS MATERIALIZED (SELECT least(a.rid, b.rid) AS x, greatest(a.rid, b.rid) AS y, %1$s AS ok '
+        passes := passes || format(
+          'SELECT least(a.rid, b.rid) AS x, greatest(a.rid, b.rid) AS y, coalesce(%4$s, false) AS ok '
           '  FROM pg_temp._cdp_delta d JOIN @extschema@.unify_record a ON a.rid = d.rid '
-          '  JOIN @extschema@.unify_record b ON %2$s '
-          ' WHERE b.rid <> a.rid AND (a.rid < b.rid OR NOT EXISTS (SELECT 1 FROM pg_temp._cdp_delta d2 WHERE d2.rid = b.rid))%3$s%4$s), '
-          'ins AS (INSERT INTO pg_temp._cdp_rule_pairs SELECT x, y, %5$s FROM cand WHERE ok RETURNING 1) '
-          'SELECT (SELECT count(*) FROM cand), (SELECT count(*) FROM ins)',
-          test, joinsql, srcfilter, bigtest, r.position) INTO cnt, m;
+          '  JOIN @extschema@.unify_record b ON %1$s '
+          ' WHERE b.rid <> a.rid AND (a.rid < b.rid OR NOT EXISTS (SELECT 1 FROM pg_temp._cdp_delta d2 WHERE d2.rid = b.rid))%2$s%3$s',
+          @extschema@._pass_join_sql(pass, sw), srcfilter, bigtest, test);
       ELSE
-        EXECUTE format(
-          'WITH cand AS MATERIALIZED (SELECT a.rid AS x, b.rid AS y, %1$s AS ok '
-          '  FROM @extschema@.unify_record a JOIN @extschema@.unify_record b ON %2$s AND a.rid < b.rid '
-          ' WHERE true%3$s%4$s), '
-          'ins AS (INSERT INTO pg_temp._cdp_rule_pairs SELECT x, y, %5$s FROM cand WHERE ok RETURNING 1) '
-          'SELECT (SELECT count(*) FROM cand), (SELECT count(*) FROM ins)',
-          test, joinsql, srcfilter, bigtest, r.position) INTO cnt, m;
+        passes := passes || format(
+          'SELECT a.rid AS x, b.rid AS y, coalesce(%4$s, false) AS ok '
+          '  FROM @extschema@.unify_record a JOIN @extschema@.unify_record b ON %1$s AND a.rid < b.rid WHERE true%2$s%3$s',
+          @extschema@._pass_join_sql(pass, sw), srcfilter, bigtest, test);
       END IF;
-      candidates := candidates + cnt;
-      matches := matches + m;
     END LOOP;
   END LOOP;
+  -- each candidate pair once (UNION); CREATE TABLE AS may run in parallel
+  DROP TABLE IF EXISTS pg_temp._cdp_cand;
+  EXECUTE format('CREATE TEMP TABLE _cdp_cand AS %s', passes);
+  GET DIAGNOSTICS candidates = ROW_COUNT;
+  INSERT INTO pg_temp._cdp_rule_pairs SELECT x, y, r.position FROM pg_temp._cdp_cand WHERE ok;
+  GET DIAGNOSTICS matches = ROW_COUNT;
+  DROP TABLE pg_temp._cdp_cand;
 END;
 $$;
 COMMENT ON FUNCTION @extschema@._match_rule(@extschema@.match_rule, boolean, boolean) IS
@@ -694,6 +698,17 @@ BEGIN
     END IF;
   END LOOP;
 
+  SELECT r2.name, c ->> 'attribute' INTO reason, cols
+    FROM @extschema@.match_rule r2, jsonb_array_elements(r2.conditions) c
+   WHERE NOT EXISTS (SELECT 1 FROM @extschema@.attribute a WHERE a.name = c ->> 'attribute')
+   ORDER BY r2.position LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION 'match rule "%" compares attribute "%", which no source maps any more', reason, cols
+      USING ERRCODE = '42703', HINT = 'Drop the rule with cdp.drop_match_rule, or map the attribute in a source.';
+  END IF;
+  reason := NULL;
+  cols := NULL;
+
   SELECT * INTO last FROM @extschema@.unify_run ORDER BY run_id DESC LIMIT 1;
   incremental := NOT coalesce(full_run, false);
   IF coalesce(full_run, false) THEN
@@ -726,7 +741,7 @@ BEGIN
     TRUNCATE @extschema@.unify_record, @extschema@.unify_pair;
     PERFORM @extschema@._sync_columns('@extschema@.unify_record',
               (SELECT coalesce(jsonb_object_agg(col, typ), '{}') FROM @extschema@._record_columns()),
-              ARRAY['rid', 'source_id', 'source_key', 'row_hash', 'priority', 'filled', 'updated_at']);
+              ARRAY['rid', 'source_id', 'source_key', 'row_hash', 'priority', 'filled', 'updated_at'], true);
     n := 0;
     FOR srow IN SELECT * FROM @extschema@.source ORDER BY source_id LOOP
       EXECUTE format('INSERT INTO @extschema@.unify_record (rid, source_id, source_key, row_hash, priority, filled, updated_at%s%s) '
@@ -1010,7 +1025,7 @@ BEGIN
   INSERT INTO @extschema@.unify_run SELECT run.*;
   DROP TABLE IF EXISTS pg_temp._cdp_delta, pg_temp._cdp_gone, pg_temp._cdp_rule_pairs, pg_temp._cdp_scope,
                        pg_temp._cdp_cl, pg_temp._cdp_map, pg_temp._cdp_assign, pg_temp._cdp_cust,
-                       pg_temp._cdp_touched, pg_temp._cdp_big;
+                       pg_temp._cdp_touched;
   PERFORM @extschema@._progress_end();
   RETURN run;
 END;
@@ -1229,7 +1244,7 @@ BEGIN
   IF NOT staged THEN
     RAISE NOTICE 'no records staged yet: candidate and matched pair counts need a first CALL cdp.unify()';
   END IF;
-  DROP TABLE IF EXISTS pg_temp._cdp_rule_pairs, pg_temp._cdp_big;
+  DROP TABLE IF EXISTS pg_temp._cdp_rule_pairs;
 END;
 $$;
 COMMENT ON FUNCTION @extschema@.explain_rules()  IS
