@@ -72,3 +72,34 @@ SELECT a, b,
        round(cdp.token_similarity(a, b)::numeric, 3) AS token_sim
   FROM (VALUES ('Tayler', 'Taylor'), ('Mueller', 'Müller'), ('Smith, John', 'John Smith'),
                ('ACME Corp Ltd', 'Acme Corporation'), ('Jon', 'John')) AS t(a, b);
+
+\echo
+\echo '== 7. Unification: the three sources become one profile per customer'
+SELECT cdp.add_source('web', 'web_customer', 'id',
+  '{"full_name": "full_name", "email": "email", "address_line1": "address", "country": "country",
+    "phone": {"column": "phone", "region": ["US", "GB", "FR", "ES", "DE", "CN"]}}', priority => 10);
+SELECT cdp.add_source('loyalty', 'loyalty_member', 'card_no',
+  '{"first_name": "first_name", "last_name": "last_name", "email": "email", "country": "country",
+    "phone": {"column": "mobile", "region": ["US", "GB", "ES", "DE", "FR", "AU"]}}', priority => 20);
+SELECT cdp.add_source('pos', 'pos_customer', 'customer_ref',
+  '{"full_name": "name", "address_line1": "street",
+    "phone": {"column": "phone", "region": ["US", "GB", "AU", "CN"]}}', priority => 30);
+-- the same mailbox; or the same phone and a similar last name; or a similar
+-- name at a similar address
+SELECT cdp.add_match_rule('email', '[{"attribute": "email"}]');
+SELECT cdp.add_match_rule('phone and last name', '[{"attribute": "phone"}, {"attribute": "last_name"}]');
+SELECT cdp.add_match_rule('name and address',
+  '[{"attribute": "full_name"}, {"attribute": "address_line1", "precision": "medium"}]');
+SELECT cdp.set_merge_policy('email', 'collect');
+SELECT cdp.set_merge_policy('full_name', 'longest');
+\o /dev/null
+CALL cdp.unify();
+\o
+SELECT records, matches_per_rule, customers FROM cdp.unify_run;
+SELECT customer_id, sources, full_name, email, phone, address_line1
+  FROM cdp.customer ORDER BY customer_id;
+
+\echo
+\echo '== 8. Why web 2 and point-of-sale P-78 are one customer'
+SELECT rule, attribute, normalized_a, normalized_b, round(score::numeric, 3) AS score, passed, rule_passed
+  FROM cdp.explain_match('web', '2', 'pos', 'P-78');

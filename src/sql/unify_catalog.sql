@@ -122,7 +122,7 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.match_exception', 'WHERE
 
 INSERT INTO @extschema@.match_exception (attribute, value, is_pattern, builtin, note) VALUES
   ('email', '^(no|no-?e?mail|no-?reply|do-?not-?reply|none|null|nil|na|n-a|unknown|noone|nobody|test|asdf|x+|abc)@', true, true, 'placeholder local part'),
-  ('email', '@(example|test|invalid|localhost)(\.[a-z]+)?$', true, true, 'reserved or test domain (RFC 2606)'),
+  ('email', '@(example\.(com|net|org)|([^@]*\.)?(test|invalid|localhost|example))$', true, true, 'reserved domain (RFC 2606): example.com, .net, .org and the .test, .invalid, .localhost, .example names'),
   ('email', '@(none|nomail|noemail|no-email|na|unknown)\.[a-z]+$', true, true, 'placeholder domain'),
   ('phone', '^\+[0-9]{1,3}?([0-9])\1{6,}$', true, true, 'a country code followed by one digit repeated (0000000000, 999-999-9999)'),
   ('phone', '^\+?[0-9]?[0-9]?(0123456789|123456789|1234567890|9876543210)$', true, true, 'counting digits'),
