@@ -649,6 +649,9 @@ COMMENT ON FUNCTION @extschema@._merge_sql(text) IS 'Internal: the merge aggrega
 CREATE FUNCTION @extschema@._unify(full_run boolean, nowait boolean)
 RETURNS @extschema@.unify_run
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET client_min_messages = warning
+  -- the generated statements are run once each: compiling them costs more
+  -- than it saves
+  SET jit = off
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -853,6 +856,7 @@ BEGIN
       JOIN @extschema@.customer_source cs ON cs.source = x.name AND cs.source_key = u.source_key;
   CREATE INDEX ON _cdp_map (rid);
   CREATE INDEX ON _cdp_map (old_id);
+  ANALYZE _cdp_map;
   CREATE TEMP TABLE _cdp_touched (old_id bigint PRIMARY KEY);
   IF incremental THEN
     -- the records to recluster: the changed ones, their partners, and every
@@ -929,6 +933,7 @@ BEGIN
       FROM _cdp_cl c JOIN @extschema@.unify_record u ON u.rid = c.rid
      ORDER BY c.cluster, u.source_id, u.source_key;
   ALTER TABLE _cdp_assign ADD PRIMARY KEY (cluster);
+  ANALYZE _cdp_assign;
   -- overlap of new clusters and old ids; an old id survives in the cluster
   -- holding most of its records, which keeps the old id holding most of it
   WITH overlap AS (
@@ -980,10 +985,14 @@ BEGIN
    WHERE cs.source = x.name AND cs.source_key = g.source_key;
   DELETE FROM @extschema@.customer_source cs
    WHERE NOT EXISTS (SELECT 1 FROM @extschema@.source x WHERE x.name = cs.source);
+  -- only the records whose customer changed are written: new ones are
+  -- inserted, moved ones updated (a hash join against the old mapping)
   INSERT INTO @extschema@.customer_source AS cs (customer_id, source, source_key)
   SELECT a.customer_id, x.name, u.source_key
     FROM _cdp_cl c JOIN _cdp_assign a ON a.cluster = c.cluster
     JOIN @extschema@.unify_record u ON u.rid = c.rid JOIN @extschema@.source x ON x.source_id = u.source_id
+    LEFT JOIN _cdp_map m ON m.rid = c.rid
+   WHERE m.old_id IS DISTINCT FROM a.customer_id
   ON CONFLICT (source, source_key) DO UPDATE SET customer_id = excluded.customer_id
    WHERE cs.customer_id <> excluded.customer_id;
 
