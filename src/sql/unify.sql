@@ -152,7 +152,7 @@ COMMENT ON FUNCTION @extschema@._sync_columns(regclass, jsonb, text[], boolean) 
 
 -- The SELECT that reads one source as staged records (all the columns of
 -- cdp.unify_record but rid).  keys_only: only source_id, source_key, row_hash.
-CREATE FUNCTION @extschema@._stage_sql(src @extschema@.source, keys_only boolean DEFAULT false, only_key text DEFAULT NULL)
+CREATE FUNCTION @extschema@._stage_sql(src @extschema@.source, keys_only boolean DEFAULT false, only_keys text DEFAULT NULL)
 RETURNS text
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
 AS $$
@@ -252,7 +252,8 @@ BEGIN
     src.source_id, l1, l2, l3, pcol, src.key_column, hashcols, src.priority, filled,
     CASE WHEN src.updated_at_column IS NULL THEN 'NULL::timestamptz' ELSE format('(%I)::timestamptz', src.updated_at_column) END,
     src.relation,
-    CASE WHEN only_key IS NULL THEN '' ELSE format(' WHERE (%I)::text = %L', src.key_column, only_key) END);
+    -- only_keys: a query of the keys to read, pushed down to the source
+    CASE WHEN only_keys IS NULL THEN '' ELSE format(' WHERE (%I)::text IN (%s)', src.key_column, only_keys) END);
 END;
 $$;
 COMMENT ON FUNCTION @extschema@._stage_sql(@extschema@.source, boolean, text) IS 'Internal: the SELECT that reads a source as normalised records';
@@ -515,7 +516,8 @@ COMMENT ON FUNCTION @extschema@._phase(jsonb, timestamptz, text, text, bigint) I
 -- number of candidates (pairs produced by blocking) and of matches.
 -- delta: only pairs with at least one record in pg_temp._cdp_delta.
 CREATE FUNCTION @extschema@._match_rule(r @extschema@.match_rule, refine boolean, delta boolean,
-                                        OUT candidates bigint, OUT matches bigint, OUT skipped bigint)
+                                        known_big jsonb,
+                                        OUT candidates bigint, OUT matches bigint, OUT skipped bigint, OUT big_keys jsonb)
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET client_min_messages = warning
 AS $$
 DECLARE
@@ -530,8 +532,10 @@ DECLARE
   bigtest text;
   sw boolean;
   cap integer := @extschema@._setting('cdp.max_block_size', 1000);
+  passno integer := 0;
 BEGIN
   skipped := 0;
+  big_keys := '[]';
   IF r.sources IS NOT NULL THEN
     srcfilter := format(' AND a.source_id = ANY (%1$L::int[]) AND b.source_id = ANY (%1$L::int[])',
                         (SELECT array_agg(source_id) FROM @extschema@.source WHERE name = ANY (r.sources)));
@@ -544,11 +548,18 @@ BEGIN
       INTO keyexpr, nn_test
       FROM jsonb_array_elements(pass) WITH ORDINALITY AS t(c, o);
     keyexpr := format('concat_ws(E''\x1f'', %s)', keyexpr);
+    passno := passno + 1;
+    IF known_big IS NOT NULL AND jsonb_array_length(known_big) >= passno THEN
+      -- an incremental run keeps the full run's decision
+      big := (SELECT array_agg(x ORDER BY x) FROM jsonb_array_elements_text(known_big -> (passno - 1)) x);
+    ELSE
     EXECUTE format('SELECT array_agg(k ORDER BY k) FROM (SELECT %s AS k FROM @extschema@.unify_record a WHERE %s%s GROUP BY 1 HAVING count(*) > %s) g',
                    keyexpr, nn_test,
                    CASE WHEN r.sources IS NULL THEN '' ELSE
                      format(' AND a.source_id = ANY (%L::int[])', (SELECT array_agg(source_id) FROM @extschema@.source WHERE name = ANY (r.sources))) END,
                    cap) INTO big;
+    END IF;
+    big_keys := big_keys || jsonb_build_array(coalesce(to_jsonb(big), '[]'));
     skipped := skipped + coalesce(cardinality(big), 0);
     bigtest := CASE WHEN big IS NULL THEN '' ELSE format(' AND NOT (%s = ANY (%L::text[]))', keyexpr, big) END;
     FOR sw IN SELECT unnest(CASE WHEN swaps AND pass::text ~ '"(first|last)_name"' THEN ARRAY[false, true] ELSE ARRAY[false] END) LOOP
@@ -560,7 +571,8 @@ BEGIN
           'SELECT least(a.rid, b.rid) AS x, greatest(a.rid, b.rid) AS y, coalesce(%4$s, false) AS ok '
           '  FROM pg_temp._cdp_delta d JOIN @extschema@.unify_record a ON a.rid = d.rid '
           '  JOIN @extschema@.unify_record b ON %1$s '
-          ' WHERE b.rid <> a.rid AND (a.rid < b.rid OR NOT EXISTS (SELECT 1 FROM pg_temp._cdp_delta d2 WHERE d2.rid = b.rid))%2$s%3$s',
+          '  LEFT JOIN pg_temp._cdp_delta d2 ON d2.rid = b.rid '
+          ' WHERE b.rid <> a.rid AND (a.rid < b.rid OR d2.rid IS NULL)%2$s%3$s',
           @extschema@._pass_join_sql(pass, sw), srcfilter, bigtest, test);
       ELSE
         passes := passes || format(
@@ -579,7 +591,7 @@ BEGIN
   DROP TABLE pg_temp._cdp_cand;
 END;
 $$;
-COMMENT ON FUNCTION @extschema@._match_rule(@extschema@.match_rule, boolean, boolean) IS
+COMMENT ON FUNCTION @extschema@._match_rule(@extschema@.match_rule, boolean, boolean, jsonb) IS
   'Internal: blocks and scores one match rule, adding the matching pairs to a temporary table';
 
 -- Whether a rule's exact conditions alone give too many candidates (more
@@ -673,11 +685,12 @@ DECLARE
   cand bigint := 0;
   refine boolean;
   blocking jsonb := '{}';
+  bigs jsonb;
   has_never boolean;
   maxc integer := @extschema@._setting('cdp.max_cluster_size', 100);
   custcols jsonb;
   setlist text;
-  grow bigint;
+  round_no integer;
 BEGIN
   -- one run at a time
   IF nowait THEN
@@ -727,6 +740,8 @@ BEGIN
     incremental := false;
   END IF;
   run.mode := CASE WHEN incremental THEN 'incremental' ELSE 'full' END;
+  -- blocking decisions of the last full run, kept by incremental runs
+  bigs := CASE WHEN incremental THEN coalesce(last.skipped_blocks -> '_big', '{}') ELSE '{}' END;
   run.mode_reason := reason;
   run.config_hash := cfg;
 
@@ -734,7 +749,7 @@ BEGIN
   SELECT * INTO phases, t0 FROM @extschema@._phase(phases, t0, NULL, 'read', (SELECT count(*) FROM @extschema@.source));
   DROP TABLE IF EXISTS pg_temp._cdp_delta, pg_temp._cdp_gone, pg_temp._cdp_rule_pairs, pg_temp._cdp_scope,
                        pg_temp._cdp_cl, pg_temp._cdp_map, pg_temp._cdp_assign, pg_temp._cdp_cust,
-                       pg_temp._cdp_touched, pg_temp._cdp_cur;
+                       pg_temp._cdp_touched, pg_temp._cdp_changed;
   CREATE TEMP TABLE _cdp_delta (rid bigint PRIMARY KEY);
   CREATE TEMP TABLE _cdp_gone (rid bigint PRIMARY KEY, source_id integer, source_key text);
   CREATE TEMP TABLE _cdp_rule_pairs (a bigint, b bigint, rule integer);
@@ -765,21 +780,26 @@ BEGIN
     run.records_changed := 0;
     run.records_deleted := (SELECT count(*) FROM _cdp_gone);
   ELSE
-    CREATE TEMP TABLE _cdp_cur (source_id integer, source_key text, row_hash text);
+    -- one hash full join per source between its keys and digests and the
+    -- records of the last run: new, changed and gone records
+    CREATE TEMP TABLE _cdp_changed (source_id integer, source_key text, rid bigint, gone boolean);
     n := 0;
     FOR srow IN SELECT * FROM @extschema@.source ORDER BY source_id LOOP
-      EXECUTE format('INSERT INTO pg_temp._cdp_cur %s', @extschema@._stage_sql(srow, true));
+      EXECUTE format('INSERT INTO pg_temp._cdp_changed '
+                     'SELECT %1$s, coalesce(c.source_key, u.source_key), u.rid, c.source_key IS NULL '
+                     '  FROM (%2$s) c FULL JOIN (SELECT rid, source_key, row_hash FROM @extschema@.unify_record WHERE source_id = %1$s) u '
+                     '    ON u.source_key = c.source_key '
+                     ' WHERE c.source_key IS NULL OR u.rid IS NULL OR u.row_hash <> c.row_hash',
+                     srow.source_id, @extschema@._stage_sql(srow, true));
       n := n + 1;
       PERFORM @extschema@._progress_done(n);
     END LOOP;
-    ANALYZE pg_temp._cdp_cur;
-    -- gone: in the last run, not any more; changed: the digest differs
-    INSERT INTO _cdp_gone SELECT u.rid, u.source_id, u.source_key FROM @extschema@.unify_record u
-     WHERE NOT EXISTS (SELECT 1 FROM _cdp_cur c WHERE c.source_id = u.source_id AND c.source_key = u.source_key);
-    CREATE TEMP TABLE _cdp_changed AS
-      SELECT c.source_id, c.source_key, u.rid FROM _cdp_cur c
-        LEFT JOIN @extschema@.unify_record u ON u.source_id = c.source_id AND u.source_key = c.source_key
-       WHERE u.rid IS NULL OR u.row_hash <> c.row_hash;
+    -- records of sources that are gone altogether
+    INSERT INTO _cdp_changed SELECT u.source_id, u.source_key, u.rid, true FROM @extschema@.unify_record u
+     WHERE NOT EXISTS (SELECT 1 FROM @extschema@.source x WHERE x.source_id = u.source_id);
+    INSERT INTO _cdp_gone SELECT rid, source_id, source_key FROM _cdp_changed WHERE gone;
+    DELETE FROM _cdp_changed WHERE gone;
+    ANALYZE pg_temp._cdp_changed;
     run.records_new := (SELECT count(*) FROM _cdp_changed WHERE rid IS NULL);
     run.records_changed := (SELECT count(*) FROM _cdp_changed WHERE rid IS NOT NULL);
     run.records_deleted := (SELECT count(*) FROM _cdp_gone);
@@ -791,11 +811,13 @@ BEGIN
       IF EXISTS (SELECT 1 FROM _cdp_changed WHERE source_id = srow.source_id) THEN
         EXECUTE format('INSERT INTO @extschema@.unify_record (rid, source_id, source_key, row_hash, priority, filled, updated_at%s%s) '
                        'SELECT c.rid, s.* FROM (%s) s JOIN pg_temp._cdp_changed c ON c.source_id = s.source_id AND c.source_key = s.source_key',
-                       CASE WHEN cols = '' THEN '' ELSE ', ' END, cols, @extschema@._stage_sql(srow));
+                       CASE WHEN cols = '' THEN '' ELSE ', ' END, cols,
+                       @extschema@._stage_sql(srow, false,
+                         format('SELECT source_key FROM pg_temp._cdp_changed WHERE source_id = %s', srow.source_id)));
       END IF;
     END LOOP;
     INSERT INTO _cdp_delta SELECT rid FROM _cdp_changed;
-    DROP TABLE _cdp_changed, _cdp_cur;
+    DROP TABLE _cdp_changed;
   END IF;
   ANALYZE pg_temp._cdp_delta;
   run.records := (SELECT count(*) FROM @extschema@.unify_record);
@@ -807,7 +829,7 @@ BEGIN
      WHERE p.a IN (SELECT rid FROM _cdp_delta UNION ALL SELECT rid FROM _cdp_gone)
         OR p.b IN (SELECT rid FROM _cdp_delta UNION ALL SELECT rid FROM _cdp_gone);
   END IF;
-  IF EXISTS (SELECT 1 FROM _cdp_delta) THEN
+  IF NOT incremental THEN
     ANALYZE @extschema@.unify_record;
   END IF;
   n := 0;
@@ -819,9 +841,11 @@ BEGIN
     END IF;
     blocking := blocking || jsonb_build_object(rrow.name, refine);
     IF EXISTS (SELECT 1 FROM _cdp_delta) THEN
-      SELECT * INTO res FROM @extschema@._match_rule(rrow, refine, incremental);
+      SELECT * INTO res FROM @extschema@._match_rule(rrow, refine, incremental,
+                                                     CASE WHEN incremental THEN last.skipped_blocks -> '_big' -> rrow.name END);
       cand := cand + res.candidates;
       rules_skipped := rules_skipped || jsonb_build_object(rrow.name, res.skipped);
+      bigs := bigs || jsonb_build_object(rrow.name, res.big_keys);
     END IF;
     n := n + 1;
     PERFORM @extschema@._progress_done(n);
@@ -845,49 +869,76 @@ BEGIN
   ON CONFLICT (a, b) DO UPDATE SET rule = 0;
   run.candidate_pairs := cand;
   run.matches_per_rule := rules_matched;
-  run.skipped_blocks := rules_skipped || jsonb_build_object('_refine', blocking);
+  run.skipped_blocks := rules_skipped || jsonb_build_object('_refine', blocking, '_big', bigs);
 
   -- ---------------------------------------------------------------- cluster
   SELECT * INTO phases, t0 FROM @extschema@._phase(phases, t0, 'match', 'cluster', (SELECT count(*) FROM @extschema@.unify_pair));
-  -- old customer of every current and gone record
-  CREATE TEMP TABLE _cdp_map AS
-    SELECT u.rid, cs.customer_id AS old_id FROM @extschema@.unify_record u
-      JOIN @extschema@.source x ON x.source_id = u.source_id
-      JOIN @extschema@.customer_source cs ON cs.source = x.name AND cs.source_key = u.source_key;
+  CREATE TEMP TABLE _cdp_touched (old_id bigint PRIMARY KEY, iter integer);
+  IF incremental THEN
+    -- the records to recluster: the changed ones, every record of an old
+    -- customer any of them belonged to, and their partners, until closed;
+    -- found through the indexes, without reading all records
+    CREATE TEMP TABLE _cdp_scope (rid bigint PRIMARY KEY);
+    INSERT INTO _cdp_scope SELECT rid FROM _cdp_delta;
+    INSERT INTO _cdp_touched
+    SELECT cs.customer_id, 0 FROM _cdp_gone g JOIN @extschema@.source x ON x.source_id = g.source_id
+      JOIN @extschema@.customer_source cs ON cs.source = x.name AND cs.source_key = g.source_key
+    UNION
+    SELECT old_id, 0 FROM (
+      SELECT (SELECT cs.customer_id FROM @extschema@.customer_source cs
+               WHERE cs.source = x.name AND cs.source_key = u.source_key) AS old_id
+        FROM _cdp_delta d JOIN @extschema@.unify_record u ON u.rid = d.rid
+        JOIN @extschema@.source x ON x.source_id = u.source_id) m
+     WHERE old_id IS NOT NULL;
+    round_no := 0;
+    LOOP
+      INSERT INTO _cdp_scope
+      SELECT u.rid FROM _cdp_touched t JOIN @extschema@.customer_source cs ON cs.customer_id = t.old_id
+        JOIN @extschema@.source x ON x.name = cs.source
+        JOIN @extschema@.unify_record u ON u.source_id = x.source_id AND u.source_key = cs.source_key
+       WHERE t.iter = round_no
+      ON CONFLICT DO NOTHING;
+      ANALYZE _cdp_scope;
+      round_no := round_no + 1;
+      DROP TABLE IF EXISTS _cdp_partners;
+      CREATE TEMP TABLE _cdp_partners AS
+        SELECT DISTINCT pr.rid FROM (
+          SELECT p.b AS rid FROM @extschema@.unify_pair p JOIN _cdp_scope s ON s.rid = p.a
+          UNION ALL SELECT p.a FROM @extschema@.unify_pair p JOIN _cdp_scope s ON s.rid = p.b) pr
+         WHERE NOT EXISTS (SELECT 1 FROM _cdp_scope s WHERE s.rid = pr.rid);
+      EXIT WHEN NOT EXISTS (SELECT 1 FROM _cdp_partners);
+      INSERT INTO _cdp_scope SELECT rid FROM _cdp_partners;
+      INSERT INTO _cdp_touched
+      SELECT DISTINCT old_id, round_no FROM (
+        SELECT (SELECT cs.customer_id FROM @extschema@.customer_source cs
+                 WHERE cs.source = x.name AND cs.source_key = u.source_key) AS old_id
+          FROM _cdp_partners pr JOIN @extschema@.unify_record u ON u.rid = pr.rid
+          JOIN @extschema@.source x ON x.source_id = u.source_id) m
+       WHERE old_id IS NOT NULL
+      ON CONFLICT DO NOTHING;
+    END LOOP;
+    DROP TABLE IF EXISTS _cdp_partners;
+    -- old customer of every record in scope (one index lookup each)
+    CREATE TEMP TABLE _cdp_map AS
+      SELECT rid, old_id FROM (
+        SELECT u.rid, (SELECT cs.customer_id FROM @extschema@.customer_source cs
+                        WHERE cs.source = x.name AND cs.source_key = u.source_key) AS old_id
+          FROM _cdp_scope s JOIN @extschema@.unify_record u ON u.rid = s.rid
+          JOIN @extschema@.source x ON x.source_id = u.source_id) m
+       WHERE old_id IS NOT NULL;
+  ELSE
+    INSERT INTO _cdp_touched SELECT DISTINCT customer_id, 0 FROM @extschema@.customer_source;
+    CREATE TEMP TABLE _cdp_scope AS SELECT rid FROM @extschema@.unify_record;
+    ALTER TABLE _cdp_scope ADD PRIMARY KEY (rid);
+    -- old customer of every record
+    CREATE TEMP TABLE _cdp_map AS
+      SELECT u.rid, cs.customer_id AS old_id FROM @extschema@.unify_record u
+        JOIN @extschema@.source x ON x.source_id = u.source_id
+        JOIN @extschema@.customer_source cs ON cs.source = x.name AND cs.source_key = u.source_key;
+  END IF;
   CREATE INDEX ON _cdp_map (rid);
   CREATE INDEX ON _cdp_map (old_id);
   ANALYZE _cdp_map;
-  CREATE TEMP TABLE _cdp_touched (old_id bigint PRIMARY KEY);
-  IF incremental THEN
-    -- the records to recluster: the changed ones, their partners, and every
-    -- record of an old customer any of them belonged to, until closed
-    INSERT INTO _cdp_touched
-    SELECT cs.customer_id FROM _cdp_gone g JOIN @extschema@.source x ON x.source_id = g.source_id
-      JOIN @extschema@.customer_source cs ON cs.source = x.name AND cs.source_key = g.source_key
-    UNION SELECT m.old_id FROM _cdp_map m JOIN _cdp_delta d ON d.rid = m.rid;
-    CREATE TEMP TABLE _cdp_scope (rid bigint PRIMARY KEY);
-    INSERT INTO _cdp_scope SELECT rid FROM _cdp_delta
-      UNION SELECT m.rid FROM _cdp_map m JOIN _cdp_touched t USING (old_id);
-    LOOP
-      WITH partners AS (
-        SELECT p.b AS rid FROM @extschema@.unify_pair p JOIN _cdp_scope s ON s.rid = p.a
-        UNION SELECT p.a FROM @extschema@.unify_pair p JOIN _cdp_scope s ON s.rid = p.b),
-      newcust AS (
-        INSERT INTO _cdp_touched SELECT DISTINCT m.old_id FROM partners pr JOIN _cdp_map m USING (rid)
-        ON CONFLICT DO NOTHING RETURNING old_id),
-      ins AS (
-        INSERT INTO _cdp_scope
-        SELECT rid FROM partners
-        UNION SELECT m.rid FROM _cdp_map m JOIN newcust USING (old_id)
-        ON CONFLICT DO NOTHING RETURNING 1)
-      SELECT count(*) INTO grow FROM ins;
-      EXIT WHEN grow = 0;
-    END LOOP;
-  ELSE
-    INSERT INTO _cdp_touched SELECT DISTINCT customer_id FROM @extschema@.customer_source;
-    CREATE TEMP TABLE _cdp_scope AS SELECT rid FROM @extschema@.unify_record;
-    ALTER TABLE _cdp_scope ADD PRIMARY KEY (rid);
-  END IF;
   ANALYZE pg_temp._cdp_scope;
 
   has_never := EXISTS (SELECT 1 FROM @extschema@.match_override WHERE kind = 'never');
@@ -1026,6 +1077,11 @@ BEGIN
     coalesce((SELECT string_agg(format(', c.%I', key), '' ORDER BY key) FROM jsonb_object_keys(custcols) key), ''),
     coalesce((SELECT string_agg(format(', excluded.%I', key), '' ORDER BY key) FROM jsonb_object_keys(custcols) key), ''));
 
+  IF NOT incremental THEN
+    -- fresh statistics, so that the next incremental run uses the indexes
+    ANALYZE @extschema@.customer_source;
+    ANALYZE @extschema@.unify_pair;
+  END IF;
   SELECT * INTO phases, t0 FROM @extschema@._phase(phases, t0, 'merge', NULL);
   run.matched_pairs := (SELECT count(*) FROM @extschema@.unify_pair);
   run.customers := (SELECT count(*) FROM @extschema@.customer);
@@ -1084,7 +1140,7 @@ BEGIN
     RAISE EXCEPTION 'source "%" does not exist', source_name USING ERRCODE = '42704', HINT = 'See SELECT name FROM cdp.source.';
   END IF;
   EXECUTE format('DROP TABLE IF EXISTS pg_temp.%I', tbl);
-  EXECUTE format('CREATE TEMP TABLE %I AS %s', tbl, @extschema@._stage_sql(srow, false, source_key));
+  EXECUTE format('CREATE TEMP TABLE %I AS %s', tbl, @extschema@._stage_sql(srow, false, format('SELECT %L', source_key)));
   EXECUTE format('SELECT count(*) FROM pg_temp.%I', tbl) INTO n;
   IF n = 0 THEN
     RAISE EXCEPTION 'source "%" has no record with key "%"', source_name, source_key
@@ -1241,7 +1297,7 @@ BEGIN
     name_swap := @extschema@._rule_swaps(r.conditions);
     IF staged THEN
       TRUNCATE pg_temp._cdp_rule_pairs;
-      SELECT * INTO res FROM @extschema@._match_rule(r, refine, false);
+      SELECT * INTO res FROM @extschema@._match_rule(r, refine, false, NULL);
       candidate_pairs := res.candidates;
       skipped_keys := res.skipped;
       matched_pairs := (SELECT count(*) FROM (SELECT DISTINCT a, b FROM pg_temp._cdp_rule_pairs) d);
