@@ -519,6 +519,9 @@ CREATE FUNCTION @extschema@._match_rule(r @extschema@.match_rule, refine boolean
                                         known_big jsonb,
                                         OUT candidates bigint, OUT matches bigint, OUT skipped bigint, OUT big_keys jsonb)
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET client_min_messages = warning
+  -- blocking joins are equi-joins of a table with itself or with the few
+  -- changed records: hashing beats sorting a million rows
+  SET enable_mergejoin = off
 AS $$
 DECLARE
   pass jsonb;
@@ -569,9 +572,9 @@ BEGIN
       IF delta THEN
         passes := passes || format(
           'SELECT least(a.rid, b.rid) AS x, greatest(a.rid, b.rid) AS y, coalesce(%4$s, false) AS ok '
-          '  FROM pg_temp._cdp_delta d JOIN @extschema@.unify_record a ON a.rid = d.rid '
+          '  FROM @extschema@.unify_delta d JOIN @extschema@.unify_record a ON a.rid = d.rid '
           '  JOIN @extschema@.unify_record b ON %1$s '
-          '  LEFT JOIN pg_temp._cdp_delta d2 ON d2.rid = b.rid '
+          '  LEFT JOIN @extschema@.unify_delta d2 ON d2.rid = b.rid '
           ' WHERE b.rid <> a.rid AND (a.rid < b.rid OR d2.rid IS NULL)%2$s%3$s',
           @extschema@._pass_join_sql(pass, sw), srcfilter, bigtest, test);
       ELSE
@@ -820,6 +823,11 @@ BEGIN
     DROP TABLE _cdp_changed;
   END IF;
   ANALYZE pg_temp._cdp_delta;
+  IF incremental THEN
+    TRUNCATE @extschema@.unify_delta;
+    INSERT INTO @extschema@.unify_delta SELECT rid FROM _cdp_delta;
+    ANALYZE @extschema@.unify_delta;
+  END IF;
   run.records := (SELECT count(*) FROM @extschema@.unify_record);
 
   -- ---------------------------------------------------------------- match

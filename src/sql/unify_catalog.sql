@@ -302,6 +302,13 @@ COMMENT ON COLUMN @extschema@.unify_record.updated_at IS 'the source''s updated_
 CREATE SEQUENCE @extschema@.unify_record_seq;
 COMMENT ON SEQUENCE @extschema@.unify_record_seq IS 'internal record numbers';
 
+CREATE UNLOGGED TABLE @extschema@.unify_delta (
+    rid     bigint PRIMARY KEY
+);
+COMMENT ON TABLE @extschema@.unify_delta IS
+  'Internal: the records new or changed since the last run, during an incremental run (a plain table, so that parallel workers can read it)';
+COMMENT ON COLUMN @extschema@.unify_delta.rid IS 'internal record number';
+
 CREATE UNLOGGED TABLE @extschema@.unify_pair (
     a       bigint NOT NULL,
     b       bigint NOT NULL,
