@@ -625,6 +625,45 @@ $$;
 COMMENT ON FUNCTION @extschema@._needs_refine(@extschema@.match_rule, bigint) IS
   'Internal: true when the exact conditions of a rule leave more than 20 candidate pairs per record';
 
+-- Rebuilds the indexes of cdp.unify_record on the blocking keys of the
+-- rules (one per distinct key list), given each rule's refinement decision.
+CREATE FUNCTION @extschema@._index_blocking_keys(refine jsonb)
+RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET client_min_messages = warning
+AS $$
+DECLARE
+  ix record;
+  keys text;
+  r @extschema@.match_rule%ROWTYPE;
+  pass jsonb;
+  sw boolean;
+  wanted text[] := '{}';
+BEGIN
+  FOR r IN SELECT * FROM @extschema@.match_rule ORDER BY position LOOP
+    FOR pass IN SELECT * FROM @extschema@._rule_passes(r.conditions, coalesce((refine ->> r.name)::boolean, false)) LOOP
+      FOR sw IN SELECT unnest(CASE WHEN @extschema@._rule_swaps(r.conditions) AND pass::text ~ '"(first|last)_name"'
+                                   THEN ARRAY[false, true] ELSE ARRAY[false] END) LOOP
+        -- the side looked up is b (the unchanged records)
+        SELECT string_agg(format('(%s)', @extschema@._block_key_sql(c, 'unify_record', sw)), ', ' ORDER BY o)
+          INTO keys FROM jsonb_array_elements(pass) WITH ORDINALITY AS t(c, o);
+        IF NOT keys = ANY (wanted) THEN
+          wanted := wanted || keys;
+        END IF;
+      END LOOP;
+    END LOOP;
+  END LOOP;
+  FOR ix IN SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+             WHERE i.indrelid = '@extschema@.unify_record'::regclass AND c.relname LIKE 'unify_record_key%' LOOP
+    EXECUTE format('DROP INDEX @extschema@.%I', ix.relname);
+  END LOOP;
+  FOR i IN 1 .. coalesce(cardinality(wanted), 0) LOOP
+    EXECUTE format('CREATE INDEX %I ON @extschema@.unify_record (%s)', 'unify_record_key' || i, wanted[i]);
+  END LOOP;
+END;
+$$;
+COMMENT ON FUNCTION @extschema@._index_blocking_keys(jsonb) IS
+  'Internal: indexes cdp.unify_record on the blocking keys of the rules, for incremental runs';
+
 -- The wanted dynamic columns of cdp.customer: one per attribute not
 -- excluded, an array for collect.
 CREATE FUNCTION @extschema@._customer_columns()
@@ -878,6 +917,11 @@ BEGIN
   run.candidate_pairs := cand;
   run.matches_per_rule := rules_matched;
   run.skipped_blocks := rules_skipped || jsonb_build_object('_refine', blocking, '_big', bigs);
+  IF NOT incremental THEN
+    -- indexes on the blocking keys, for the incremental runs that follow:
+    -- they look up the few changed records' partners instead of scanning
+    PERFORM @extschema@._index_blocking_keys(blocking);
+  END IF;
 
   -- ---------------------------------------------------------------- cluster
   SELECT * INTO phases, t0 FROM @extschema@._phase(phases, t0, 'match', 'cluster', (SELECT count(*) FROM @extschema@.unify_pair));
