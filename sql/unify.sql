@@ -286,6 +286,44 @@ CALL cdp.unify();
 \o
 SELECT count(*) AS city_columns FROM pg_attribute WHERE attrelid = 'cdp.customer'::regclass AND attname = 'city' AND NOT attisdropped;
 
+-- ---------------------------------------------------------------- other relations, more policies
+-- A foreign table (file_fdw, the file in the server's data directory) and a
+-- materialised view are sources like any other.
+CREATE EXTENSION file_fdw;
+CREATE SERVER shop_files FOREIGN DATA WRAPPER file_fdw;
+DO $$
+DECLARE
+  f text := current_setting('data_directory') || '/pg_cdp_unify_kiosk.csv';
+BEGIN
+  EXECUTE format($c$COPY (VALUES ('K1', 'bob.lee@mail.net', 'Lee'), ('K2', 'someone@else.net', 'Kim')) TO %L (FORMAT csv)$c$, f);
+  EXECUTE format('CREATE FOREIGN TABLE shop.kiosk (kiosk_id text, email text, surname text) SERVER shop_files OPTIONS (filename %L, format %L)', f, 'csv');
+END $$;
+CREATE MATERIALIZED VIEW shop.crm AS
+  SELECT * FROM (VALUES (100, 'tess.b@mail.net', 'Theresa', 'BECKWITH')) AS v(crm_id, email, first_name, last_name);
+SELECT cdp.add_source('kiosk', 'shop.kiosk', 'kiosk_id', '{"email": "email", "last_name": "surname"}', 40);
+SELECT cdp.add_source('crm', 'shop.crm', 'crm_id', '{"email": "email", "first_name": "first_name", "last_name": "last_name"}', 5);
+-- last name: the most frequent value (a tie goes to the first in byte
+-- order); first name: from the record with the most attributes filled;
+-- e-mail: the latest by a column named in the options (web's "updated"; the
+-- loyalty source has none and uses its updated_at_column)
+SELECT cdp.set_merge_policy('last_name', 'most_frequent');
+SELECT cdp.set_merge_policy('first_name', 'most_filled');
+SELECT cdp.set_merge_policy('email', 'most_recent', '{"column": "updated"}');
+\o /dev/null
+CALL cdp.unify();
+\o
+-- Expected: K1 joins Robert/Bob Lee by e-mail (3 records; "Lee"; "Robert"
+-- from web 6 with five attributes); K2 stays alone; CRM 100 joins Tess by
+-- e-mail (3 records; "Tess" from web 2 with five attributes against CRM's
+-- three; "Beckwith" and "BECKWITH" once each, and 'B','E' sorts before
+-- 'B','e', so "BECKWITH").
+SELECT cs.source, cs.source_key, c.record_count, c.sources, c.first_name, c.last_name, c.email
+  FROM cdp.customer_source cs JOIN cdp.customer c USING (customer_id)
+ WHERE cs.source IN ('kiosk', 'crm') ORDER BY 1, 2;
+SELECT count(*) AS ranked_by_column FROM pg_attribute
+ WHERE attrelid = 'cdp.unify_record'::regclass AND attname = 't_email' AND NOT attisdropped;
+SELECT cdp.drop_source('kiosk'), cdp.drop_source('crm');
+
 -- ---------------------------------------------------------------- nothing configured
 -- without sources every customer goes, and so do the attribute columns
 SELECT cdp.drop_source('web'), cdp.drop_source('loyalty');
@@ -301,3 +339,5 @@ SELECT attname FROM pg_attribute WHERE attrelid = 'cdp.customer'::regclass AND a
 DELETE FROM cdp.merge_policy;
 
 DROP SCHEMA shop CASCADE;
+DROP SERVER shop_files;
+DROP EXTENSION file_fdw;
