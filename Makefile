@@ -42,13 +42,14 @@ SQL_PARTS = \
 	src/sql/merge.sql \
 	src/sql/cluster.sql \
 	src/sql/unify_catalog.sql \
-	src/sql/unify.sql
+	src/sql/unify.sql \
+	src/sql/activity.sql
 
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
 EXTRA_CLEAN = src/sql/nickname_data.sql
 
 # pg_regress tests, run in this order by test/run.sh in a temporary instance.
-REGRESS = init distance jaro normalize email phone metaphone names merge cluster unify comments
+REGRESS = init distance jaro normalize email phone metaphone names merge cluster unify activity comments
 
 PG_CFLAGS += -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare \
 	-Wno-missing-field-initializers

@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * guc.c
- *	  The cdp.* settings of unification.
+ *	  The cdp.* settings of unification and activities.
  *
  * They are defined when the library is loaded; the SQL side reads them with
  * current_setting(name, true) and falls back to the same defaults, so a
@@ -22,6 +22,8 @@
 static int	cdp_max_cluster_size = 100;
 static int	cdp_max_block_size = 1000;
 static char *cdp_default_region = NULL;
+static int	cdp_session_timeout = 1800;
+static int	cdp_max_dwell = 600;
 
 /*
  * cdp_define_gucs
@@ -45,6 +47,20 @@ cdp_define_gucs(void)
 							&cdp_max_block_size,
 							1000, 2, INT_MAX,
 							PGC_USERSET, 0,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("cdp.session_timeout",
+							"Inactivity that ends a web session.",
+							"Page views of one visitor more than this apart belong to different sessions.",
+							&cdp_session_timeout,
+							1800, 1, 86400 * 7,
+							PGC_USERSET, GUC_UNIT_S,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("cdp.max_dwell",
+							"Longest time counted on one page view.",
+							"The time to the next click of the session, at most this.",
+							&cdp_max_dwell,
+							600, 1, 86400,
+							PGC_USERSET, GUC_UNIT_S,
 							NULL, NULL, NULL);
 	DefineCustomStringVariable("cdp.default_region",
 							   "Region of phone numbers written without a country code, when the source mapping names none.",

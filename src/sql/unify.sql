@@ -1135,6 +1135,8 @@ BEGIN
     ANALYZE @extschema@.unify_pair;
   END IF;
   SELECT * INTO phases, t0 FROM @extschema@._phase(phases, t0, 'merge', NULL);
+  -- activities of customers whose ids changed follow their records
+  PERFORM @extschema@._relink_activities(run.run_id);
   run.matched_pairs := (SELECT count(*) FROM @extschema@.unify_pair);
   run.customers := (SELECT count(*) FROM @extschema@.customer);
   run.phase_ms := phases;
