@@ -27,7 +27,11 @@ OBJS = \
 	src/merge.o \
 	src/guc.o \
 	src/cluster.o \
-	src/progress.o
+	src/progress.o \
+	src/dsl_lex.o \
+	src/dsl_parse.o \
+	src/dsl_compile.o \
+	src/dsl_agg.o
 
 # The install script is assembled from one hand-edited fragment per concern,
 # in this order, plus the nickname seed generated from data/nicknames.csv.
@@ -43,13 +47,15 @@ SQL_PARTS = \
 	src/sql/cluster.sql \
 	src/sql/unify_catalog.sql \
 	src/sql/unify.sql \
-	src/sql/activity.sql
+	src/sql/dsl.sql \
+	src/sql/activity.sql \
+	src/sql/measure.sql
 
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
 EXTRA_CLEAN = src/sql/nickname_data.sql
 
 # pg_regress tests, run in this order by test/run.sh in a temporary instance.
-REGRESS = init distance jaro normalize email phone metaphone names merge cluster unify activity comments
+REGRESS = init distance jaro normalize email phone metaphone names merge cluster unify activity dsl measure comments
 
 PG_CFLAGS += -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare \
 	-Wno-missing-field-initializers
@@ -73,7 +79,7 @@ endif
 src/sql/nickname_data.sql: data/nicknames.csv test/nickname_sql.sh
 	sh test/nickname_sql.sh $< > $@
 
-sql/$(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS) src/sql/nickname_data.sql
+sql/$(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS) src/sql/nickname_data.sql Makefile
 	{ echo '-- pg_cdp $(EXTVERSION): generated from src/sql/*.sql by make; edit those files.'; \
 	  printf '%s\n' '\echo Use "CREATE EXTENSION pg_cdp" to load this file. \quit'; \
 	  cat $(SQL_PARTS) src/sql/nickname_data.sql; } > $@
@@ -82,6 +88,7 @@ $(OBJS): src/pg_cdp.h
 src/normalize.o src/person_name.o src/address.o src/email.o: src/normalize.h
 src/phone.o: src/phone_regions.h
 src/cluster.o src/progress.o src/pg_cdp.o: src/progress.h
+src/dsl_lex.o src/dsl_parse.o src/dsl_compile.o: src/dsl.h
 
 .PHONY: deps test-deps demo test bench
 

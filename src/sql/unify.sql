@@ -138,7 +138,8 @@ BEGIN
     EXECUTE format('ALTER TABLE %s ADD COLUMN %I %s%s', tbl, r.col, r.typ,
                    CASE WHEN c_collate AND r.typ = 'text' THEN ' COLLATE "C"' ELSE '' END);
     EXECUTE format('COMMENT ON COLUMN %s.%I IS %L', tbl, r.col,
-                   CASE WHEN r.col ~ '^v_' THEN format('value of attribute %s', substr(r.col, 3))
+                   CASE WHEN tbl::text LIKE '%customer_measure' THEN format('measure %s (see cdp.measure)', r.col)
+                        WHEN r.col ~ '^v_' THEN format('value of attribute %s', substr(r.col, 3))
                         WHEN r.col ~ '^n_' THEN format('normalised value of attribute %s, as compared', substr(r.col, 3))
                         WHEN r.col ~ '^m_' THEN format('phonetic key (Double Metaphone) of attribute %s, for blocking', substr(r.col, 3))
                         WHEN r.col ~ '^t_' THEN format('time that ranks attribute %s for its merge policy', substr(r.col, 3))

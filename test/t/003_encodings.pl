@@ -69,7 +69,9 @@ my %sig = map { $_ => 1 } split /\n/, $node->safe_psql(
 	SELECT p.oid::regprocedure FROM pg_proc p
 	  JOIN pg_namespace n ON n.oid = p.pronamespace
 	 WHERE n.nspname = 'cdp' AND 'text'::regtype = ANY (p.proargtypes)
-	   AND p.provolatile IN ('i', 's') AND p.proname !~ '^_'});
+	   AND p.provolatile IN ('i', 's') AND p.proname !~ '^_'
+	   -- a parser: random text is a syntax error (42601); see 012_dsl_fuzz.pl
+	   AND p.proname <> 'parse_expression'});
 note "functions: " . join(' ', sort keys %sig);
 
 # ---- 1. fixed cases ----

@@ -1,0 +1,1137 @@
+/*-------------------------------------------------------------------------
+ *
+ * dsl_compile.c
+ *	  Compiler of measure definitions into SQL over the activity table:
+ *	  cdp.compile_measure(definition, catalog).
+ *
+ * Every aggregate of the definition becomes a PostgreSQL aggregate over
+ * the rows of one activity, restricted with FILTER (WHERE x.activity =
+ * '<name>' AND <condition> AND <window>), so that all measures of all
+ * customers can be computed in one scan of cdp.activity x grouped by
+ * x.customer_id.  A column c of an activity is (x.detail ->> 'c')::<type>
+ * with the type the catalog gives; occurred_at is the real column.
+ * Windows are relative to the parameter $1 (timestamptz).  Functions and
+ * operators around aggregates compile to the same SQL functions and
+ * operators.  Names are checked against the catalog and types are checked
+ * as the SQL would, so that a compiled measure does not fail to plan.
+ *
+ * The value for a customer without any activity ("default") is the
+ * definition evaluated with every aggregate replaced by its value over no
+ * rows (0 for count, NULL for the others), folded where NULL propagates.
+ *
+ * Copyright (c) 2026, the pg_cdp authors.  PostgreSQL licence.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/datetime.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
+
+#include "dsl.h"
+
+PG_FUNCTION_INFO_V1(cdp_compile_measure);
+
+/* type categories */
+#define TC_NUMERIC 'N'
+#define TC_TEXT 'S'
+#define TC_BOOL 'B'
+#define TC_TIME 'D'
+#define TC_UNKNOWN 'U'			/* a string literal or NULL: fits anything */
+#define TC_ARRAY 'A'
+
+typedef struct SqlType
+{
+	const char *name;			/* SQL spelling */
+	char		cat;
+	int			rank;			/* numeric widening order */
+} SqlType;
+
+/* the column types a catalog may name, and types of results */
+static const SqlType types[] = {
+	{"smallint", TC_NUMERIC, 1},
+	{"integer", TC_NUMERIC, 2},
+	{"bigint", TC_NUMERIC, 3},
+	{"numeric", TC_NUMERIC, 4},
+	{"real", TC_NUMERIC, 5},
+	{"double precision", TC_NUMERIC, 6},
+	{"text", TC_TEXT, 0},
+	{"boolean", TC_BOOL, 0},
+	{"timestamptz", TC_TIME, 0},
+	{"timestamp", TC_TIME, 0},
+	{"date", TC_TIME, 0},
+	{"unknown", TC_UNKNOWN, 0},
+	{NULL, 0, 0}
+};
+
+/* other spellings accepted in a catalog */
+static const char *const type_aliases[][2] = {
+	{"int2", "smallint"}, {"int", "integer"}, {"int4", "integer"},
+	{"int8", "bigint"}, {"decimal", "numeric"}, {"float4", "real"},
+	{"float8", "double precision"}, {"float", "double precision"},
+	{"bool", "boolean"}, {"varchar", "text"}, {"character varying", "text"},
+	{"timestamp with time zone", "timestamptz"},
+	{"timestamp without time zone", "timestamp"}, {NULL, NULL}
+};
+
+#define FUNCTION_HINT "Aggregates: count, sum, avg, min, max, first, last, argmax, argmin, top; functions: days_since, coalesce, nullif, abs, round, least, greatest."
+
+/* a compiled expression */
+typedef struct CExpr
+{
+	char	   *sql;
+	const SqlType *type;
+	const char *array_of;		/* for TC_ARRAY: the element type name */
+	char	   *dflt;			/* value over no rows; NULL means SQL NULL */
+	bool		has_agg;
+	DslNode    *literal;		/* the string literal it is, or NULL */
+} CExpr;
+
+typedef struct Compiler
+{
+	DslLexer	lex;			/* for errors */
+	JsonbContainer *catalog;
+	List	   *activities;		/* activity names in order of first use */
+	const char *act;			/* activity of the aggregate being compiled */
+	JsonbContainer *act_columns;	/* its columns (may be NULL) */
+} Compiler;
+
+static CExpr compile(Compiler *c, DslNode *n);
+
+/*
+ * type_by_name
+ *		The SqlType of a canonical name, or NULL.
+ */
+static const SqlType *
+type_by_name(const char *name)
+{
+	int			i;
+
+	for (i = 0; types[i].name; i++)
+		if (strcmp(types[i].name, name) == 0)
+			return &types[i];
+	return NULL;
+}
+
+/*
+ * error_at
+ *		Raise an error at node n (see dsl_error).
+ */
+static void
+error_at(Compiler *c, int sqlstate, DslNode *n, const char *message,
+		 const char *detail, const char *hint)
+{
+	dsl_error(&c->lex, sqlstate, n->pos, n->bpos, message, detail, hint);
+}
+
+/* ---- the catalog ---- */
+
+/*
+ * bad_catalog
+ *		Raise the error of a malformed catalog (22023).
+ */
+static void
+bad_catalog(const char *detail)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid activity catalog"),
+			 errdetail("%s", detail),
+			 errhint("Describe activities as {\"purchase\": {\"type\": \"purchase\", \"columns\": {\"amount\": \"numeric\"}}}.")));
+}
+
+/*
+ * object_get
+ *		The value under key in a jsonb object container, or NULL.
+ */
+static JsonbValue *
+object_get(JsonbContainer *obj, const char *key)
+{
+	if (obj == NULL || !JsonContainerIsObject(obj))
+		return NULL;
+	return getKeyJsonValueFromContainer(obj, key, strlen(key), NULL);
+}
+
+/*
+ * key_list
+ *		The keys of a jsonb object as "a, b, c" (at most 30, then "...").
+ */
+static char *
+key_list(JsonbContainer *obj, const char *extra)
+{
+	StringInfoData buf;
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken r;
+	int			n = 0;
+
+	initStringInfo(&buf);
+	if (extra)
+	{
+		appendStringInfoString(&buf, extra);
+		n++;
+	}
+	if (obj == NULL || !JsonContainerIsObject(obj))
+		return buf.data;
+	it = JsonbIteratorInit(obj);
+	while ((r = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		if (r != WJB_KEY)
+			continue;
+		if (extra && strlen(extra) == v.val.string.len &&
+			memcmp(extra, v.val.string.val, v.val.string.len) == 0)
+			continue;
+		if (n == 30)
+		{
+			appendStringInfoString(&buf, ", ...");
+			break;
+		}
+		if (n++ > 0)
+			appendStringInfoString(&buf, ", ");
+		appendBinaryStringInfo(&buf, v.val.string.val, v.val.string.len);
+	}
+	return buf.data;
+}
+
+/*
+ * use_activity
+ *		Look activity name up in the catalog (42703 when unknown, at node
+ *		n) and make it the current aggregate's activity.
+ */
+static void
+use_activity(Compiler *c, const char *name, DslNode *n)
+{
+	JsonbValue *a = object_get(c->catalog, name);
+	JsonbValue *cols;
+	ListCell   *lc;
+
+	if (a == NULL)
+		error_at(c, ERRCODE_UNDEFINED_COLUMN, n,
+				 psprintf("unknown activity \"%s\"", name),
+				 "The catalog does not describe this activity.",
+				 psprintf("Known activities: %s.", key_list(c->catalog, NULL)));
+	if (a->type != jbvBinary || !JsonContainerIsObject(a->val.binary.data))
+		bad_catalog(psprintf("Activity \"%s\" is not described by an object.", name));
+	cols = object_get(a->val.binary.data, "columns");
+	if (cols != NULL && (cols->type != jbvBinary || !JsonContainerIsObject(cols->val.binary.data)))
+		bad_catalog(psprintf("The columns of activity \"%s\" are not an object.", name));
+	c->act = name;
+	c->act_columns = cols ? cols->val.binary.data : NULL;
+	foreach(lc, c->activities)
+		if (strcmp(lfirst(lc), name) == 0)
+			return;
+	c->activities = lappend(c->activities, (char *) name);
+}
+
+/*
+ * column_type
+ *		The SqlType of column col of the current activity, or NULL when the
+ *		catalog does not list it; a type the language does not know is a
+ *		catalog error.
+ */
+static const SqlType *
+column_type(Compiler *c, const char *col)
+{
+	JsonbValue *t = object_get(c->act_columns, col);
+	char	   *name;
+	int			i;
+	const SqlType *st;
+
+	if (t == NULL)
+		return NULL;
+	if (t->type != jbvString)
+		bad_catalog(psprintf("The type of column \"%s\" of activity \"%s\" is not a string.", col, c->act));
+	name = pnstrdup(t->val.string.val, t->val.string.len);
+	for (i = 0; type_aliases[i][0]; i++)
+		if (pg_strcasecmp(name, type_aliases[i][0]) == 0)
+			name = pstrdup(type_aliases[i][1]);
+	for (i = 0; name[i]; i++)
+		name[i] = pg_tolower((unsigned char) name[i]);
+	st = type_by_name(name);
+	if (st == NULL || st->cat == TC_UNKNOWN)
+		bad_catalog(psprintf("Column \"%s\" of activity \"%s\" has type \"%s\"; the language knows smallint, integer, bigint, numeric, real, double precision, text, boolean, timestamptz, timestamp and date.", col, c->act, name));
+	return st;
+}
+
+/* ---- helpers ---- */
+
+/*
+ * cexpr
+ *		A compiled expression.
+ */
+static CExpr
+cexpr(char *sql, const SqlType *type, char *dflt, bool has_agg)
+{
+	CExpr		e;
+
+	e.sql = sql;
+	e.type = type;
+	e.array_of = NULL;
+	e.dflt = dflt;
+	e.has_agg = has_agg;
+	e.literal = NULL;
+	return e;
+}
+
+/*
+ * type_name
+ *		The SQL name of an expression's type.
+ */
+static const char *
+type_name(const CExpr *e)
+{
+	if (e->type->cat == TC_ARRAY)
+		return psprintf("%s[]", e->array_of);
+	return e->type->name;
+}
+
+/*
+ * mismatch
+ *		A 42804 error at node n: "<what> at position ..." with a hint.
+ */
+static void
+mismatch(Compiler *c, DslNode *n, const char *what, const char *detail, const char *hint)
+{
+	error_at(c, ERRCODE_DATATYPE_MISMATCH, n, what, detail, hint);
+}
+
+static void check_literal(Compiler *c, const CExpr *lit, const SqlType *t);
+
+/*
+ * require_cat
+ *		Check that e (compiled from n) has category cat; "role" names what
+ *		it is used for.  An untyped literal (a string or NULL) must spell a
+ *		value of that category and is cast to its usual type, so that the
+ *		SQL does not meet an ambiguous function (abs(unknown)).
+ */
+static void
+require_cat(Compiler *c, DslNode *n, CExpr *e, char cat, const char *role)
+{
+	static const char *const cat_names[] = {"a number", "text", "a boolean", "a timestamp"};
+	const char *want;
+
+	if (e->type->cat == cat)
+		return;
+	if (e->type->cat == TC_UNKNOWN)
+	{
+		const SqlType *t = type_by_name(cat == TC_NUMERIC ? "numeric" : cat == TC_TEXT ? "text" :
+										cat == TC_BOOL ? "boolean" : "timestamptz");
+
+		check_literal(c, e, t);
+		e->sql = psprintf("%s::%s", e->sql, t->name);
+		if (e->dflt)
+			e->dflt = psprintf("%s::%s", e->dflt, t->name);
+		e->type = t;
+		e->literal = NULL;
+		return;
+	}
+	want = cat == TC_NUMERIC ? cat_names[0] : cat == TC_TEXT ? cat_names[1] :
+		cat == TC_BOOL ? cat_names[2] : cat_names[3];
+	mismatch(c, n, psprintf("%s needs %s, not %s", role, want, type_name(e)),
+			 psprintf("The expression here has type %s.", type_name(e)),
+			 cat == TC_NUMERIC ? "sum, avg and arithmetic take numeric columns; count counts any column." :
+			 cat == TC_BOOL ? "Conditions are comparisons such as category = 'shoes', joined with and, or, not." :
+			 cat == TC_TIME ? "days_since takes a timestamp, e.g. days_since(max(purchase.occurred_at))." :
+			 "like and ilike take text.");
+}
+
+static bool parse_date(const char *s, int *jd);
+
+/*
+ * valid_number
+ *		Whether s is a number as SQL reads it: an optional sign, digits
+ *		with an optional fraction, an optional exponent (at most 1000).
+ */
+static bool
+valid_number(const char *s)
+{
+	int			digits = 0;
+
+	while (*s == ' ')
+		s++;
+	if (*s == '+' || *s == '-')
+		s++;
+	while (isdigit((unsigned char) *s))
+		s++, digits++;
+	if (*s == '.')
+		for (s++; isdigit((unsigned char) *s); s++)
+			digits++;
+	if (digits == 0)
+		return false;
+	if (*s == 'e' || *s == 'E')
+	{
+		int			e = 0;
+		int			ed = 0;
+
+		s++;
+		if (*s == '+' || *s == '-')
+			s++;
+		for (; isdigit((unsigned char) *s); s++, ed++)
+			if (e < 100000)
+				e = e * 10 + (*s - '0');
+		if (ed == 0 || e > 1000)
+			return false;
+	}
+	while (*s == ' ')
+		s++;
+	return *s == '\0';
+}
+
+/*
+ * valid_timestamp
+ *		Whether s is 'YYYY-MM-DD', optionally followed by a time
+ *		" HH:MM[:SS[.fraction]]" (or "T...") and a zone "Z" or "+HH[:MM]".
+ */
+static bool
+valid_timestamp(const char *s)
+{
+	int			jd;
+	char		date[11];
+
+	if (strlen(s) < 10)
+		return false;
+	memcpy(date, s, 10);
+	date[10] = '\0';
+	if (!parse_date(date, &jd))
+		return false;
+	s += 10;
+	if (*s == '\0')
+		return true;
+	if ((*s != ' ' && *s != 'T') || !isdigit((unsigned char) s[1]) ||
+		!isdigit((unsigned char) s[2]) || s[3] != ':' ||
+		!isdigit((unsigned char) s[4]) || !isdigit((unsigned char) s[5]) ||
+		(s[1] - '0') * 10 + (s[2] - '0') > 23 || (s[4] - '0') * 10 + (s[5] - '0') > 59)
+		return false;
+	s += 6;
+	if (*s == ':')
+	{
+		if (!isdigit((unsigned char) s[1]) || !isdigit((unsigned char) s[2]) ||
+			(s[1] - '0') * 10 + (s[2] - '0') > 59)
+			return false;
+		s += 3;
+		if (*s == '.')
+		{
+			if (!isdigit((unsigned char) s[1]))
+				return false;
+			for (s++; isdigit((unsigned char) *s); s++)
+				;
+		}
+	}
+	if (*s == 'Z')
+		s++;
+	else if (*s == '+' || *s == '-')
+	{
+		if (!isdigit((unsigned char) s[1]) || !isdigit((unsigned char) s[2]) ||
+			(s[1] - '0') * 10 + (s[2] - '0') > 15)
+			return false;
+		s += 3;
+		if (*s == ':')
+		{
+			if (!isdigit((unsigned char) s[1]) || !isdigit((unsigned char) s[2]) ||
+				(s[1] - '0') * 10 + (s[2] - '0') > 59)
+				return false;
+			s += 3;
+		}
+	}
+	return *s == '\0';
+}
+
+/*
+ * check_literal
+ *		A string literal (lit, compiled from a DN_STRING) used as a value of
+ *		type t must spell one: a number, a timestamp; text takes anything.
+ *		Otherwise a 42804 error at the literal.
+ */
+static void
+check_literal(Compiler *c, const CExpr *lit, const SqlType *t)
+{
+	DslNode    *n = lit->literal;
+
+	if (n == NULL)
+		return;
+	if (t->cat == TC_NUMERIC && !valid_number(n->str))
+		mismatch(c, n, "string is not a number",
+				 psprintf("The string '%.40s' is compared with or used as %s.", n->str, t->name),
+				 "Write numbers without quotes, e.g. amount > 10.");
+	if (t->cat == TC_TIME && !valid_timestamp(n->str))
+		mismatch(c, n, "string is not a date or timestamp",
+				 psprintf("The string '%.40s' is compared with or used as %s.", n->str, t->name),
+				 "Write dates as '2026-01-31' and timestamps as '2026-01-31 14:30:00+00'.");
+	if (t->cat == TC_BOOL)
+		mismatch(c, n, "string used as a boolean",
+				 psprintf("The string '%.40s' is compared with or used as a boolean.", n->str),
+				 "Write true or false without quotes.");
+}
+
+/*
+ * common_type
+ *		The type two expressions compared or combined have in common, or
+ *		a 42804 error at n.  A string literal must spell a value of the
+ *		other side's type.
+ */
+static const SqlType *
+common_type(Compiler *c, DslNode *n, const CExpr *a, const CExpr *b, const char *role)
+{
+	if (a->type->cat == TC_UNKNOWN)
+	{
+		check_literal(c, a, b->type);
+		return b->type;
+	}
+	if (b->type->cat == TC_UNKNOWN)
+	{
+		check_literal(c, b, a->type);
+		return a->type;
+	}
+	if (a->type->cat == TC_ARRAY || b->type->cat == TC_ARRAY)
+		mismatch(c, n, psprintf("%s cannot use an array", role),
+				 "top returns an array of values.",
+				 "Use top only as a measure of its own.");
+	if (a->type->cat != b->type->cat)
+		mismatch(c, n, psprintf("%s mixes %s and %s", role, type_name(a), type_name(b)),
+				 "Both sides must be numbers, texts, booleans or timestamps alike.",
+				 "Compare a column with a value of its type, e.g. amount > 10 or category = 'shoes'.");
+	if (a->type->cat == TC_NUMERIC)
+		return (a->type->rank >= b->type->rank) ? a->type : b->type;
+	if (a->type->cat == TC_TIME && a->type != b->type)
+		return type_by_name("timestamptz");
+	return a->type;
+}
+
+/*
+ * number_type
+ *		The type of a number literal: integer, bigint or numeric.
+ */
+static const SqlType *
+number_type(const char *s)
+{
+	if (strspn(s, "0123456789") == strlen(s))
+	{
+		size_t		len = strlen(s);
+
+		while (len > 1 && *s == '0')
+		{
+			s++;
+			len--;
+		}
+		if (len < 10 || (len == 10 && strcmp(s, "2147483647") <= 0))
+			return type_by_name("integer");
+		if (len < 19 || (len == 19 && strcmp(s, "9223372036854775807") <= 0))
+			return type_by_name("bigint");
+	}
+	return type_by_name("numeric");
+}
+
+/*
+ * strict_default
+ *		The default of an expression that is NULL when any operand is: NULL
+ *		if one of d1, d2 is NULL, else the formatted text.
+ */
+static char *
+strict_default(const char *fmt, const char *op, char *d1, char *d2, bool two)
+{
+	if (d1 == NULL || (two && d2 == NULL))
+		return NULL;
+	return two ? psprintf(fmt, d1, op, d2) : psprintf(fmt, op, d1);
+}
+
+/* ---- windows ---- */
+
+/*
+ * parse_date
+ *		Read 'YYYY-MM-DD' into a Julian day; false if s is not a valid
+ *		date in that form.
+ */
+static bool
+parse_date(const char *s, int *jd)
+{
+	int			y,
+				m,
+				d,
+				y2,
+				m2,
+				d2;
+
+	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-' ||
+		strspn(s, "0123456789") != 4 || strspn(s + 5, "0123456789") != 2 ||
+		strspn(s + 8, "0123456789") != 2)
+		return false;
+	y = atoi(s);
+	m = atoi(s + 5);
+	d = atoi(s + 8);
+	if (y < 1 || m < 1 || m > 12 || d < 1 || d > 31)
+		return false;
+	*jd = date2j(y, m, d);
+	j2date(*jd, &y2, &m2, &d2);
+	return y2 == y && m2 == m && d2 == d;
+}
+
+/*
+ * window_sql
+ *		The condition of an aggregate's window.
+ */
+static char *
+window_sql(Compiler *c, DslNode *n)
+{
+	int			from,
+				to,
+				y,
+				m,
+				d;
+
+	if (n->wunit)
+		return psprintf("x.occurred_at > $1 - interval '" INT64_FORMAT " %s' AND x.occurred_at <= $1",
+						n->wn, n->wunit);
+	if (!parse_date(n->wfrom, &from) || !parse_date(n->wto, &to))
+		dsl_error(&c->lex, ERRCODE_SYNTAX_ERROR, n->wpos, n->wbpos, "invalid window",
+				  "The bounds of a window are dates written as 'YYYY-MM-DD'.",
+				  "Write a window as \"between '2026-01-01' and '2026-06-30'\" (both days included).");
+	if (from > to)
+		dsl_error(&c->lex, ERRCODE_SYNTAX_ERROR, n->wpos, n->wbpos, "invalid window",
+				  "The window ends before it starts.",
+				  "Write the earlier date first: between '2026-01-01' and '2026-06-30'.");
+	j2date(to + 1, &y, &m, &d);
+	return psprintf("x.occurred_at >= date '%s' AND x.occurred_at < date '%04d-%02d-%02d'",
+					n->wfrom, y, m, d);
+}
+
+/* ---- aggregates ---- */
+
+/*
+ * find_activity
+ *		The first qualifier of a column reference under n (not descending
+ *		into calls' filters), or NULL.
+ */
+static DslNode *
+find_activity(DslNode *n)
+{
+	ListCell   *lc;
+	DslNode    *r;
+
+	if (n == NULL)
+		return NULL;
+	if (n->kind == DN_COLUMN)
+		return n->qualifier ? n : NULL;
+	if ((r = find_activity(n->left)) != NULL || (r = find_activity(n->right)) != NULL ||
+		(r = find_activity(n->third)) != NULL)
+		return r;
+	foreach(lc, n->args)
+		if ((r = find_activity(lfirst(lc))) != NULL)
+			return r;
+	return NULL;
+}
+
+/*
+ * compile_aggregate
+ *		An aggregate call: the activity, its arguments, the condition and
+ *		the window into "agg(...) FILTER (WHERE ...)".
+ */
+static CExpr
+compile_aggregate(Compiler *c, DslNode *n)
+{
+	const char *name = n->str;
+	int			nargs = list_length(n->args);
+	DslNode    *first = nargs > 0 ? linitial(n->args) : NULL;
+	DslNode    *actnode;
+	CExpr		v = {0},
+				k = {0},
+				r;
+	StringInfoData filt;
+	const char *agg_sql = NULL;
+	bool		count_rows = false;
+	int			want_args = (strcmp(name, "argmax") == 0 || strcmp(name, "argmin") == 0 ||
+							 strcmp(name, "top") == 0) ? 2 : 1;
+
+	if (c->act != NULL)
+		error_at(c, ERRCODE_SYNTAX_ERROR, n, "aggregate inside an aggregate",
+				 psprintf("%s is used inside the arguments or the condition of another aggregate.", name),
+				 "Combine aggregates with operators instead, e.g. sum(loyalty.points_earned) - sum(loyalty.points_redeemed).");
+	if (nargs != want_args)
+		error_at(c, ERRCODE_UNDEFINED_FUNCTION, n,
+				 psprintf("%s takes %d argument%s, not %d", name, want_args, want_args == 1 ? "" : "s", nargs),
+				 "The number of arguments does not match the aggregate.",
+				 want_args == 1 ? psprintf("Write e.g. %s(purchase.amount).", name) :
+				 strcmp(name, "top") == 0 ? "Write e.g. top(purchase.category, 3)." :
+				 psprintf("Write e.g. %s(purchase.product, purchase.amount).", name));
+	if (n->distinct && strcmp(name, "count") != 0)
+		error_at(c, ERRCODE_SYNTAX_ERROR, n, "distinct is only allowed in count",
+				 psprintf("%s(distinct ...) is not part of the language.", name),
+				 "Write count(distinct purchase.product).");
+
+	/* the activity: count(activity) or the first qualified column */
+	if (strcmp(name, "count") == 0 && first->kind == DN_COLUMN && first->qualifier == NULL)
+	{
+		if (n->distinct)
+			error_at(c, ERRCODE_SYNTAX_ERROR, first, "count(distinct) needs a column",
+					 "count(distinct activity) would count one row per activity.",
+					 "Write count(distinct purchase.product).");
+		use_activity(c, first->str, first);
+		count_rows = true;
+	}
+	else
+	{
+		actnode = find_activity(first);
+		if (actnode == NULL)
+			error_at(c, ERRCODE_SYNTAX_ERROR, first, "aggregate without an activity",
+					 psprintf("The argument of %s names no activity.", name),
+					 psprintf("Qualify the column with its activity, e.g. %s(purchase.amount).", name));
+		use_activity(c, actnode->qualifier, actnode);
+		v = compile(c, first);
+		if (want_args == 2)
+		{
+			DslNode    *second = lsecond(n->args);
+
+			if (strcmp(name, "top") == 0)
+			{
+				long		kv;
+				char	   *end;
+
+				if (second->kind != DN_NUMBER || strspn(second->str, "0123456789") != strlen(second->str) ||
+					(errno = 0, kv = strtol(second->str, &end, 10), errno != 0) || kv < 1 || kv > 10000)
+					error_at(c, ERRCODE_SYNTAX_ERROR, second, "invalid count of top values",
+							 "The second argument of top is a whole number from 1 to 10000.",
+							 "Write e.g. top(purchase.category, 3).");
+				k = cexpr(second->str, type_by_name("integer"), second->str, false);
+			}
+			else
+			{
+				k = compile(c, second);
+				if (k.type->cat == TC_ARRAY || k.type->cat == TC_UNKNOWN)
+					mismatch(c, second, psprintf("%s needs a key with an order", name),
+							 psprintf("The key has type %s.", type_name(&k)),
+							 psprintf("Write e.g. %s(purchase.product, purchase.amount).", name));
+			}
+		}
+	}
+
+	/* the condition */
+	initStringInfo(&filt);
+	appendStringInfo(&filt, "x.activity = %s", quote_literal_cstr(c->act));
+	if (n->filter)
+	{
+		CExpr		f = compile(c, n->filter);
+
+		require_cat(c, n->filter, &f, TC_BOOL, "a condition");
+		appendStringInfo(&filt, " AND %s", f.sql);
+	}
+	if (n->has_window)
+		appendStringInfo(&filt, " AND %s", window_sql(c, n));
+
+	if (!count_rows && (v.type->cat == TC_ARRAY || v.type->cat == TC_UNKNOWN))
+		mismatch(c, first, psprintf("%s needs a column, not %s", name, type_name(&v)),
+				 psprintf("The argument has type %s.", type_name(&v)),
+				 psprintf("Write e.g. %s(purchase.amount).", name));
+
+	if (strcmp(name, "count") == 0)
+	{
+		agg_sql = count_rows ? "count(*)" :
+			psprintf("count(%s%s)", n->distinct ? "DISTINCT " : "", v.sql);
+		r = cexpr(NULL, type_by_name("bigint"), "0", true);
+	}
+	else if (strcmp(name, "sum") == 0 || strcmp(name, "avg") == 0)
+	{
+		const char *rt;
+
+		require_cat(c, first, &v, TC_NUMERIC, name);
+		if (strcmp(name, "sum") == 0)
+			rt = v.type->rank <= 2 ? "bigint" : v.type->rank <= 4 ? "numeric" : v.type->name;
+		else
+			rt = v.type->rank <= 4 ? "numeric" : "double precision";
+		agg_sql = psprintf("%s(%s)", name, v.sql);
+		r = cexpr(NULL, type_by_name(rt), NULL, true);
+	}
+	else if (strcmp(name, "min") == 0 || strcmp(name, "max") == 0)
+	{
+		if (v.type->cat == TC_BOOL)
+			mismatch(c, first, psprintf("%s cannot take a boolean", name),
+					 "PostgreSQL has no min or max of booleans.",
+					 "Count the true rows instead: count(activity where flag = true).");
+		agg_sql = psprintf("%s(%s)", name, v.sql);
+		r = cexpr(NULL, v.type, NULL, true);
+	}
+	else if (strcmp(name, "first") == 0 || strcmp(name, "last") == 0)
+	{
+		agg_sql = psprintf("cdp.%s(%s, x.occurred_at)",
+						   strcmp(name, "first") == 0 ? "argmin" : "argmax", v.sql);
+		r = cexpr(NULL, v.type, NULL, true);
+	}
+	else if (strcmp(name, "argmax") == 0 || strcmp(name, "argmin") == 0)
+	{
+		agg_sql = psprintf("cdp.%s(%s, %s)", name, v.sql, k.sql);
+		r = cexpr(NULL, v.type, NULL, true);
+	}
+	else						/* top */
+	{
+		static const SqlType array_type = {"array", TC_ARRAY, 0};
+
+		agg_sql = psprintf("cdp.top(%s, %s)", v.sql, k.sql);
+		r = cexpr(NULL, &array_type, NULL, true);
+		r.array_of = v.type->name;
+	}
+	r.sql = psprintf("%s FILTER (WHERE %s)", agg_sql, filt.data);
+	c->act = NULL;
+	c->act_columns = NULL;
+	return r;
+}
+
+/* ---- functions ---- */
+
+/*
+ * compile_function
+ *		days_since, coalesce, nullif, abs, round, least, greatest.
+ */
+static CExpr
+compile_function(Compiler *c, DslNode *n)
+{
+	const char *name = n->str;
+	int			nargs = list_length(n->args);
+	CExpr	   *a;
+	ListCell   *lc;
+	int			i = 0;
+	bool		has_agg = false;
+	StringInfoData sql;
+	StringInfoData dflt;
+	int			ndflt = 0;
+	const SqlType *t;
+	int			minargs,
+				maxargs;
+
+	if (strcmp(name, "days_since") == 0 || strcmp(name, "abs") == 0)
+		minargs = maxargs = 1;
+	else if (strcmp(name, "round") == 0)
+		minargs = 1, maxargs = 2;
+	else if (strcmp(name, "nullif") == 0)
+		minargs = maxargs = 2;
+	else if (strcmp(name, "coalesce") == 0 || strcmp(name, "least") == 0 ||
+			 strcmp(name, "greatest") == 0)
+		minargs = 1, maxargs = 100;
+	else
+		error_at(c, ERRCODE_UNDEFINED_FUNCTION, n,
+				 psprintf("unknown function \"%s\"", name),
+				 "The language has no function or aggregate of this name.",
+				 FUNCTION_HINT);
+	if (nargs < minargs || nargs > maxargs)
+		error_at(c, ERRCODE_UNDEFINED_FUNCTION, n,
+				 psprintf("%s takes %d%s argument%s, not %d", name, minargs,
+						  maxargs > minargs ? (maxargs == 2 ? " or 2" : " or more") : "",
+						  maxargs == 1 ? "" : "s", nargs),
+				 "The number of arguments does not match the function.",
+				 FUNCTION_HINT);
+	if (n->distinct || n->filter)
+		error_at(c, ERRCODE_SYNTAX_ERROR, n,
+				 psprintf("%s is not an aggregate", name),
+				 "Only aggregates take distinct or a where condition.",
+				 "Put distinct and the condition inside the aggregate: count(distinct purchase.product where channel = 'web').");
+
+	a = palloc(sizeof(CExpr) * nargs);
+	foreach(lc, n->args)
+	{
+		a[i] = compile(c, lfirst(lc));
+		has_agg |= a[i].has_agg;
+		i++;
+	}
+	initStringInfo(&sql);
+	initStringInfo(&dflt);
+
+	if (strcmp(name, "days_since") == 0)
+	{
+		require_cat(c, linitial(n->args), &a[0], TC_TIME, "days_since");
+		return cexpr(psprintf("floor(extract(epoch FROM $1 - (%s)::timestamptz) / 86400)::integer", a[0].sql),
+					 type_by_name("integer"),
+					 a[0].dflt ? psprintf("floor(extract(epoch FROM $1 - (%s)::timestamptz) / 86400)::integer", a[0].dflt) : NULL,
+					 has_agg);
+	}
+	if (strcmp(name, "abs") == 0)
+	{
+		require_cat(c, linitial(n->args), &a[0], TC_NUMERIC, "abs");
+		t = a[0].type->cat == TC_UNKNOWN ? type_by_name("numeric") : a[0].type;
+		return cexpr(psprintf("abs(%s)", a[0].sql), t,
+					 a[0].dflt ? psprintf("abs(%s)", a[0].dflt) : NULL, has_agg);
+	}
+	if (strcmp(name, "round") == 0)
+	{
+		require_cat(c, linitial(n->args), &a[0], TC_NUMERIC, "round");
+		if (nargs == 1)
+			return cexpr(psprintf("round(%s)", a[0].sql),
+						 a[0].type->rank >= 5 ? a[0].type : type_by_name("numeric"),
+						 a[0].dflt ? psprintf("round(%s)", a[0].dflt) : NULL, has_agg);
+		if (a[1].type->cat != TC_NUMERIC || a[1].type->rank > 3)
+			mismatch(c, lsecond(n->args), "round needs a whole number of digits",
+					 psprintf("The second argument has type %s.", type_name(&a[1])),
+					 "Write e.g. round(avg(purchase.amount), 2).");
+		return cexpr(psprintf("round((%s)::numeric, %s)", a[0].sql, a[1].sql),
+					 type_by_name("numeric"),
+					 (a[0].dflt && a[1].dflt) ? psprintf("round((%s)::numeric, %s)", a[0].dflt, a[1].dflt) : NULL,
+					 has_agg);
+	}
+
+	/* coalesce, nullif, least, greatest: a common type */
+	t = a[0].type;
+	for (i = 1; i < nargs; i++)
+	{
+		CExpr		tmp = a[0];
+
+		tmp.type = t;
+		t = common_type(c, list_nth(n->args, i), &tmp, &a[i], name);
+	}
+	if (t->cat == TC_ARRAY)
+		mismatch(c, n, psprintf("%s cannot use an array", name), "top returns an array of values.",
+				 "Use top only as a measure of its own.");
+	appendStringInfo(&sql, "%s(", name);
+	appendStringInfo(&dflt, "%s(", name);
+	for (i = 0; i < nargs; i++)
+	{
+		appendStringInfo(&sql, "%s%s", i ? ", " : "", a[i].sql);
+		if (strcmp(name, "nullif") == 0)
+			appendStringInfo(&dflt, "%s%s", i ? ", " : "", a[i].dflt ? a[i].dflt : "NULL");
+		else if (a[i].dflt)
+			appendStringInfo(&dflt, "%s%s", ndflt++ ? ", " : "", a[i].dflt);
+	}
+	appendStringInfoChar(&sql, ')');
+	appendStringInfoChar(&dflt, ')');
+	if (strcmp(name, "nullif") == 0)
+		return cexpr(sql.data, a[0].type->cat == TC_UNKNOWN ? t : a[0].type,
+					 a[0].dflt ? dflt.data : NULL, has_agg);
+	/* coalesce, least, greatest ignore NULL arguments */
+	if (ndflt == 1)
+	{
+		for (i = 0; i < nargs; i++)
+			if (a[i].dflt)
+				return cexpr(sql.data, t, a[i].dflt, has_agg);
+	}
+	return cexpr(sql.data, t, ndflt == 0 ? NULL : dflt.data, has_agg);
+}
+
+/* ---- expressions ---- */
+
+/*
+ * compile_column
+ *		A column reference inside an aggregate.
+ */
+static CExpr
+compile_column(Compiler *c, DslNode *n)
+{
+	const SqlType *t;
+
+	if (c->act == NULL)
+		error_at(c, ERRCODE_UNDEFINED_COLUMN, n,
+				 psprintf("column \"%s%s%s\" outside an aggregate", n->qualifier ? n->qualifier : "",
+						  n->qualifier ? "." : "", n->str),
+				 "A measure reads activities only through aggregates.",
+				 "Wrap the column in an aggregate, e.g. sum(purchase.amount) or last(email.status).");
+	if (n->qualifier && strcmp(n->qualifier, c->act) != 0)
+		error_at(c, ERRCODE_UNDEFINED_COLUMN, n,
+				 psprintf("column of activity \"%s\" in an aggregate over \"%s\"", n->qualifier, c->act),
+				 "One aggregate reads the rows of one activity.",
+				 psprintf("Use columns of %s here, or a separate aggregate for %s.", c->act, n->qualifier));
+	if (strcmp(n->str, "occurred_at") == 0)
+		return cexpr(pstrdup("x.occurred_at"), type_by_name("timestamptz"), NULL, false);
+	t = column_type(c, n->str);
+	if (t == NULL)
+		error_at(c, ERRCODE_UNDEFINED_COLUMN, n,
+				 psprintf("unknown column \"%s\" of activity \"%s\"", n->str, c->act),
+				 "The catalog does not list this column for the activity.",
+				 psprintf("Columns of %s: %s.", c->act, key_list(c->act_columns, "occurred_at")));
+	if (t->cat == TC_TEXT)
+		return cexpr(psprintf("(x.detail ->> %s)", quote_literal_cstr(n->str)), t, NULL, false);
+	return cexpr(psprintf("(x.detail ->> %s)::%s", quote_literal_cstr(n->str), t->name),
+				 t, NULL, false);
+}
+
+/*
+ * compile
+ *		Compile the expression at n.
+ */
+static CExpr
+compile(Compiler *c, DslNode *n)
+{
+	CExpr		l,
+				r,
+				h;
+	const SqlType *t;
+	ListCell   *lc;
+	StringInfoData buf;
+	const char *not = n->negated ? "NOT " : "";
+
+	check_stack_depth();
+	switch (n->kind)
+	{
+		case DN_NUMBER:
+			return cexpr(n->str, number_type(n->str), n->str, false);
+		case DN_STRING:
+			{
+				char	   *q = quote_literal_cstr(n->str);
+
+				l = cexpr(q, type_by_name("unknown"), q, false);
+				l.literal = n;
+				return l;
+			}
+		case DN_BOOL:
+			return cexpr(n->str, type_by_name("boolean"), n->str, false);
+		case DN_NULL:
+			return cexpr("NULL", type_by_name("unknown"), NULL, false);
+		case DN_COLUMN:
+			return compile_column(c, n);
+		case DN_UNARY:
+			l = compile(c, n->left);
+			require_cat(c, n->left, &l, TC_NUMERIC, "unary minus");
+			return cexpr(psprintf("(- %s)", l.sql),
+						 l.type->cat == TC_UNKNOWN ? type_by_name("numeric") : l.type,
+						 strict_default("(%s %s)", "-", l.dflt, NULL, false), l.has_agg);
+		case DN_NOT:
+			l = compile(c, n->left);
+			require_cat(c, n->left, &l, TC_BOOL, "not");
+			return cexpr(psprintf("(NOT %s)", l.sql), type_by_name("boolean"),
+						 l.dflt ? psprintf("(NOT %s)", l.dflt) : NULL, l.has_agg);
+		case DN_LOGICAL:
+			l = compile(c, n->left);
+			r = compile(c, n->right);
+			require_cat(c, n->left, &l, TC_BOOL, n->str);
+			require_cat(c, n->right, &r, TC_BOOL, n->str);
+			return cexpr(psprintf("(%s %s %s)", l.sql, strcmp(n->str, "and") == 0 ? "AND" : "OR", r.sql),
+						 type_by_name("boolean"),
+						 psprintf("(%s %s %s)", l.dflt ? l.dflt : "NULL",
+								  strcmp(n->str, "and") == 0 ? "AND" : "OR", r.dflt ? r.dflt : "NULL"),
+						 l.has_agg || r.has_agg);
+		case DN_BINARY:
+			l = compile(c, n->left);
+			r = compile(c, n->right);
+			require_cat(c, n->left, &l, TC_NUMERIC, psprintf("operator %s", n->str));
+			require_cat(c, n->right, &r, TC_NUMERIC, psprintf("operator %s", n->str));
+			t = common_type(c, n, &l, &r, psprintf("operator %s", n->str));
+			if (t->cat == TC_UNKNOWN)
+				t = type_by_name("numeric");
+			if (strcmp(n->str, "/") == 0 && t->rank <= 3)
+			{
+				/* integer division would truncate: divide as numeric */
+				t = type_by_name("numeric");
+				return cexpr(psprintf("(%s::numeric / %s)", l.sql, r.sql), t,
+							 strict_default("(%s::numeric %s %s)", "/", l.dflt, r.dflt, true),
+							 l.has_agg || r.has_agg);
+			}
+			return cexpr(psprintf("(%s %s %s)", l.sql, n->str, r.sql), t,
+						 strict_default("(%s %s %s)", n->str, l.dflt, r.dflt, true),
+						 l.has_agg || r.has_agg);
+		case DN_COMPARE:
+			l = compile(c, n->left);
+			r = compile(c, n->right);
+			common_type(c, n, &l, &r, psprintf("comparison %s", n->str));
+			return cexpr(psprintf("(%s %s %s)", l.sql, n->str, r.sql), type_by_name("boolean"),
+						 strict_default("(%s %s %s)", n->str, l.dflt, r.dflt, true),
+						 l.has_agg || r.has_agg);
+		case DN_LIKE:
+			l = compile(c, n->left);
+			r = compile(c, n->right);
+			require_cat(c, n->left, &l, TC_TEXT, n->str);
+			require_cat(c, n->right, &r, TC_TEXT, n->str);
+			{
+				char	   *op = psprintf("%s%s", not, strcmp(n->str, "like") == 0 ? "LIKE" : "ILIKE");
+
+				return cexpr(psprintf("(%s %s %s)", l.sql, op, r.sql), type_by_name("boolean"),
+							 strict_default("(%s %s %s)", op, l.dflt, r.dflt, true),
+							 l.has_agg || r.has_agg);
+			}
+		case DN_IN:
+			{
+				StringInfoData dflt;
+				bool		dnull = false;
+				bool		has_agg;
+
+				l = compile(c, n->left);
+				has_agg = l.has_agg;
+				initStringInfo(&buf);
+				initStringInfo(&dflt);
+				appendStringInfo(&buf, "(%s %sIN (", l.sql, not);
+				appendStringInfo(&dflt, "(%s %sIN (", l.dflt ? l.dflt : "NULL", not);
+				dnull = (l.dflt == NULL);
+				foreach(lc, n->args)
+				{
+					CExpr		e = compile(c, lfirst(lc));
+
+					common_type(c, lfirst(lc), &l, &e, "in");
+					has_agg |= e.has_agg;
+					appendStringInfo(&buf, "%s%s", foreach_current_index(lc) ? ", " : "", e.sql);
+					appendStringInfo(&dflt, "%s%s", foreach_current_index(lc) ? ", " : "",
+									 e.dflt ? e.dflt : "NULL");
+				}
+				appendStringInfoString(&buf, "))");
+				appendStringInfoString(&dflt, "))");
+				return cexpr(buf.data, type_by_name("boolean"), dnull ? NULL : dflt.data, has_agg);
+			}
+		case DN_BETWEEN:
+			l = compile(c, n->left);
+			r = compile(c, n->right);
+			h = compile(c, n->third);
+			common_type(c, n->right, &l, &r, "between");
+			common_type(c, n->third, &l, &h, "between");
+			return cexpr(psprintf("(%s %sBETWEEN %s AND %s)", l.sql, not, r.sql, h.sql),
+						 type_by_name("boolean"),
+						 (l.dflt && r.dflt && h.dflt) ?
+						 psprintf("(%s %sBETWEEN %s AND %s)", l.dflt, not, r.dflt, h.dflt) : NULL,
+						 l.has_agg || r.has_agg || h.has_agg);
+		case DN_ISNULL:
+			l = compile(c, n->left);
+			return cexpr(psprintf("(%s IS %sNULL)", l.sql, not), type_by_name("boolean"),
+						 psprintf("(%s IS %sNULL)", l.dflt ? l.dflt : "NULL", not),
+						 l.has_agg);
+		case DN_CALL:
+			if (dsl_is_aggregate_name(n->str))
+				return compile_aggregate(c, n);
+			return compile_function(c, n);
+	}
+	elog(ERROR, "unknown node kind %d", (int) n->kind);
+	return l;					/* keep the compiler quiet */
+}
+
+/*
+ * cdp_compile_measure
+ *		SQL function cdp.compile_measure(definition text, catalog jsonb)
+ *		returns jsonb {"sql_type", "activities", "select", "default"}.
+ */
+Datum
+cdp_compile_measure(PG_FUNCTION_ARGS)
+{
+	text	   *def = PG_GETARG_TEXT_PP(0);
+	Jsonb	   *catalog = PG_GETARG_JSONB_P(1);
+	char	   *src = text_to_cstring(def);
+	Compiler	c;
+	DslNode    *tree;
+	CExpr		e;
+	StringInfoData out;
+	ListCell   *lc;
+
+	if (!JB_ROOT_IS_OBJECT(catalog))
+		bad_catalog("The catalog is not a JSON object.");
+	memset(&c, 0, sizeof(c));
+	dsl_lexer_init(&c.lex, src, strlen(src), "measure definition");
+	tree = dsl_parse(&c.lex);
+	c.catalog = &catalog->root;
+	e = compile(&c, tree);
+	if (!e.has_agg)
+		error_at(&c, ERRCODE_SYNTAX_ERROR, tree, "measure without an aggregate",
+				 "A measure summarises activities, so it needs at least one aggregate.",
+				 "Write e.g. count(purchase) or sum(purchase.amount) within 365 days.");
+
+	initStringInfo(&out);
+	appendStringInfoString(&out, "{\"sql_type\":");
+	escape_json(&out, type_name(&e));
+	appendStringInfoString(&out, ",\"activities\":[");
+	foreach(lc, c.activities)
+	{
+		if (foreach_current_index(lc) > 0)
+			appendStringInfoChar(&out, ',');
+		escape_json(&out, lfirst(lc));
+	}
+	appendStringInfoString(&out, "],\"select\":");
+	escape_json(&out, e.sql);
+	appendStringInfoString(&out, ",\"default\":");
+	if (e.dflt)
+		escape_json(&out, e.dflt);
+	else
+		appendStringInfoString(&out, "null");
+	appendStringInfoChar(&out, '}');
+	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(out.data)));
+}

@@ -1,0 +1,144 @@
+
+-- ---------------------------------------------------------------------------
+-- dsl.sql: the expression language of measures and segments.  The parser
+-- (cdp.parse_expression) returns the syntax tree as jsonb; the compiler
+-- (cdp.compile_measure) turns a measure into an aggregate expression over
+-- the activity table, using the aggregates below where PostgreSQL has none:
+-- cdp.argmax / cdp.argmin (first and last are argmin / argmax by
+-- occurred_at) and cdp.top.  They share the state type dsl_agg_state, a
+-- real type with text and binary forms and a combine function, so they run
+-- in parallel.
+-- ---------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.parse_expression(definition text)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'cdp_parse_expression'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.parse_expression(text) IS
+  'Syntax tree of an expression of the measure and segment language, as jsonb: one object per node with "kind" and "pos" (1-based character position); syntax errors are 42601, nesting deeper than 200 levels 54001';
+
+CREATE FUNCTION @extschema@.compile_measure(definition text, catalog jsonb)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'cdp_compile_measure'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.compile_measure(text, jsonb) IS
+  'Compiles a measure definition against an activity catalog into {"sql_type", "activities", "select", "default"}: an aggregate expression over rows x of cdp.activity, filtered per activity, windows relative to $1 (timestamptz); errors 42601 syntax, 42703 unknown activity or column, 42883 unknown function, 42804 type mismatch, 54001 too deep';
+
+CREATE TYPE @extschema@.dsl_agg_state;
+
+CREATE FUNCTION @extschema@.dsl_agg_state_in(cstring)
+RETURNS @extschema@.dsl_agg_state
+AS 'MODULE_PATHNAME', 'cdp_dsl_agg_state_in'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.dsl_agg_state_in(cstring) IS
+  'Input function of cdp.dsl_agg_state: argmax(keytype,valuetype;"key","value") or top(valuetype,k;"value":count,...) with type OIDs; malformed text is an error (22P02)';
+
+CREATE FUNCTION @extschema@.dsl_agg_state_out(@extschema@.dsl_agg_state)
+RETURNS cstring
+AS 'MODULE_PATHNAME', 'cdp_dsl_agg_state_out'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.dsl_agg_state_out(@extschema@.dsl_agg_state) IS
+  'Output function of cdp.dsl_agg_state: argmax(keytype,valuetype;"key","value") or top(valuetype,k;"value":count,...), values in their text form, top items in value order';
+
+CREATE FUNCTION @extschema@.dsl_agg_state_recv(internal)
+RETURNS @extschema@.dsl_agg_state
+AS 'MODULE_PATHNAME', 'cdp_dsl_agg_state_recv'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.dsl_agg_state_recv(internal) IS
+  'Binary input function of cdp.dsl_agg_state (values in the binary form of their types)';
+
+CREATE FUNCTION @extschema@.dsl_agg_state_send(@extschema@.dsl_agg_state)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'cdp_dsl_agg_state_send'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.dsl_agg_state_send(@extschema@.dsl_agg_state) IS
+  'Binary output function of cdp.dsl_agg_state (values in the binary form of their types)';
+
+CREATE TYPE @extschema@.dsl_agg_state (
+    INPUT = @extschema@.dsl_agg_state_in,
+    OUTPUT = @extschema@.dsl_agg_state_out,
+    RECEIVE = @extschema@.dsl_agg_state_recv,
+    SEND = @extschema@.dsl_agg_state_send,
+    INTERNALLENGTH = VARIABLE,
+    ALIGNMENT = double,
+    STORAGE = extended
+);
+COMMENT ON TYPE @extschema@.dsl_agg_state IS
+  'Transition state of cdp.argmax, cdp.argmin and cdp.top: the best (key, value) so far, or the values with their counts';
+
+-- transition functions: not strict (rows with a NULL value or key are skipped)
+CREATE FUNCTION @extschema@.argmax_trans(@extschema@.dsl_agg_state, anyelement, anycompatible)
+RETURNS @extschema@.dsl_agg_state
+AS 'MODULE_PATHNAME', 'cdp_argmax_trans'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.argmax_trans(@extschema@.dsl_agg_state, anyelement, anycompatible) IS
+  'Transition function of cdp.argmax: keeps the value of the row with the largest key';
+
+CREATE FUNCTION @extschema@.argmin_trans(@extschema@.dsl_agg_state, anyelement, anycompatible)
+RETURNS @extschema@.dsl_agg_state
+AS 'MODULE_PATHNAME', 'cdp_argmin_trans'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.argmin_trans(@extschema@.dsl_agg_state, anyelement, anycompatible) IS
+  'Transition function of cdp.argmin: keeps the value of the row with the smallest key';
+
+CREATE FUNCTION @extschema@.top_trans(@extschema@.dsl_agg_state, anyelement, integer)
+RETURNS @extschema@.dsl_agg_state
+AS 'MODULE_PATHNAME', 'cdp_top_trans'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.top_trans(@extschema@.dsl_agg_state, anyelement, integer) IS
+  'Transition function of cdp.top: counts the value (k, 1 to 10000, is read from the first row)';
+
+CREATE FUNCTION @extschema@.dsl_agg_combine(@extschema@.dsl_agg_state, @extschema@.dsl_agg_state)
+RETURNS @extschema@.dsl_agg_state
+AS 'MODULE_PATHNAME', 'cdp_dsl_agg_combine'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.dsl_agg_combine(@extschema@.dsl_agg_state, @extschema@.dsl_agg_state) IS
+  'Combine function of cdp.argmax, cdp.argmin and cdp.top: the better pick, or the counts of both states added';
+
+-- final functions: FINALFUNC_EXTRA gives them the argument types
+CREATE FUNCTION @extschema@.pick_final(@extschema@.dsl_agg_state, anyelement, anycompatible)
+RETURNS anyelement
+AS 'MODULE_PATHNAME', 'cdp_pick_final'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.pick_final(@extschema@.dsl_agg_state, anyelement, anycompatible) IS
+  'Final function of cdp.argmax and cdp.argmin: the chosen value, NULL when no row counted';
+
+CREATE FUNCTION @extschema@.top_final(@extschema@.dsl_agg_state, anyelement, integer)
+RETURNS anyarray
+AS 'MODULE_PATHNAME', 'cdp_top_final'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.top_final(@extschema@.dsl_agg_state, anyelement, integer) IS
+  'Final function of cdp.top: the k most frequent values, most frequent first, equal counts in ascending value order';
+
+CREATE AGGREGATE @extschema@.argmax(value anyelement, key anycompatible) (
+    SFUNC = @extschema@.argmax_trans,
+    STYPE = @extschema@.dsl_agg_state,
+    FINALFUNC = @extschema@.pick_final,
+    FINALFUNC_EXTRA,
+    COMBINEFUNC = @extschema@.dsl_agg_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.argmax(anyelement, anycompatible) IS
+  'The value of the row with the largest key; rows with a NULL value or key are skipped; ties go to the smallest value (text in byte order)';
+
+CREATE AGGREGATE @extschema@.argmin(value anyelement, key anycompatible) (
+    SFUNC = @extschema@.argmin_trans,
+    STYPE = @extschema@.dsl_agg_state,
+    FINALFUNC = @extschema@.pick_final,
+    FINALFUNC_EXTRA,
+    COMBINEFUNC = @extschema@.dsl_agg_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.argmin(anyelement, anycompatible) IS
+  'The value of the row with the smallest key; rows with a NULL value or key are skipped; ties go to the smallest value (text in byte order)';
+
+CREATE AGGREGATE @extschema@.top(value anyelement, k integer) (
+    SFUNC = @extschema@.top_trans,
+    STYPE = @extschema@.dsl_agg_state,
+    FINALFUNC = @extschema@.top_final,
+    FINALFUNC_EXTRA,
+    COMBINEFUNC = @extschema@.dsl_agg_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.top(anyelement, integer) IS
+  'The k most frequent non-NULL values as an array, most frequent first, equal counts in ascending value order (text in byte order); k from 1 to 10000';

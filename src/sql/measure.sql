@@ -1,0 +1,307 @@
+
+-- ---------------------------------------------------------------------------
+-- measure.sql: measures — numbers that describe customers (or the
+-- business) over their activities, written in the expression language
+-- (cdp.compile_measure, in C) and computed by CALL cdp.refresh_measures() in
+-- one scan of cdp.activity for all of them.
+-- ---------------------------------------------------------------------------
+
+CREATE TABLE @extschema@.measure (
+    name        text PRIMARY KEY,
+    definition  text NOT NULL,
+    options     jsonb NOT NULL DEFAULT '{}',
+    level       text NOT NULL CHECK (level IN ('customer', 'business')),
+    compiled    jsonb NOT NULL,
+    sql_type    text NOT NULL,
+    created_at  timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE @extschema@.measure IS 'Measures created with cdp.create_measure: their definition, options and the SQL it compiled to';
+COMMENT ON COLUMN @extschema@.measure.name IS 'measure name, also its column in cdp.customer_measure';
+COMMENT ON COLUMN @extschema@.measure.definition IS 'the definition as written';
+COMMENT ON COLUMN @extschema@.measure.options IS 'options: level, dimensions (business measures), default';
+COMMENT ON COLUMN @extschema@.measure.level IS 'customer (one value per customer) or business (one value per dimension values)';
+COMMENT ON COLUMN @extschema@.measure.compiled IS 'the compiled form (cdp.compile_measure): SQL, type, activities read, default';
+COMMENT ON COLUMN @extschema@.measure.sql_type IS 'SQL type of the value';
+COMMENT ON COLUMN @extschema@.measure.created_at IS 'when the measure was created';
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.measure', '');
+GRANT SELECT ON @extschema@.measure TO PUBLIC;
+
+-- One column per customer measure is added and dropped by refresh_measures.
+CREATE TABLE @extschema@.customer_measure (
+    customer_id     bigint PRIMARY KEY,
+    refreshed_at    timestamptz NOT NULL
+);
+COMMENT ON TABLE @extschema@.customer_measure IS 'Customer measures: one row per customer, one typed column per measure (CALL cdp.refresh_measures())';
+COMMENT ON COLUMN @extschema@.customer_measure.customer_id IS 'the customer (cdp.customer)';
+COMMENT ON COLUMN @extschema@.customer_measure.refreshed_at IS 'the reference time of the refresh that computed the row (windows end there)';
+
+CREATE TABLE @extschema@.business_measure (
+    measure         text NOT NULL,
+    dimensions      jsonb NOT NULL,
+    value           jsonb,
+    refreshed_at    timestamptz NOT NULL,
+    PRIMARY KEY (measure, dimensions)
+);
+COMMENT ON TABLE @extschema@.business_measure IS 'Business measures: one row per measure and combination of dimension values (month, channel…)';
+COMMENT ON COLUMN @extschema@.business_measure.measure IS 'measure name';
+COMMENT ON COLUMN @extschema@.business_measure.dimensions IS 'the dimension values of the row, as {"month": "2026-01-01", "channel": "web"}';
+COMMENT ON COLUMN @extschema@.business_measure.value IS 'the value (JSON: a number, a string, an array…)';
+COMMENT ON COLUMN @extschema@.business_measure.refreshed_at IS 'reference time of the refresh';
+
+CREATE TABLE @extschema@.measure_refresh (
+    refresh_id      bigserial PRIMARY KEY,
+    started_at      timestamptz NOT NULL,
+    finished_at     timestamptz NOT NULL,
+    reference_time  timestamptz NOT NULL,
+    measures        integer NOT NULL,
+    scans           integer NOT NULL,
+    customers       bigint NOT NULL,
+    changed_rows    bigint NOT NULL,
+    ms              jsonb NOT NULL
+);
+COMMENT ON TABLE @extschema@.measure_refresh IS 'One row per CALL cdp.refresh_measures(): how many measures, scans of cdp.activity, customers and changed rows, and where the time went';
+COMMENT ON COLUMN @extschema@.measure_refresh.refresh_id IS 'refresh number';
+COMMENT ON COLUMN @extschema@.measure_refresh.started_at IS 'start (clock time)';
+COMMENT ON COLUMN @extschema@.measure_refresh.finished_at IS 'end (clock time)';
+COMMENT ON COLUMN @extschema@.measure_refresh.reference_time IS 'the time windows end at';
+COMMENT ON COLUMN @extschema@.measure_refresh.measures IS 'measures computed';
+COMMENT ON COLUMN @extschema@.measure_refresh.scans IS 'scans of cdp.activity (one for all customer measures, one per business measure)';
+COMMENT ON COLUMN @extschema@.measure_refresh.customers IS 'rows of cdp.customer_measure after the refresh';
+COMMENT ON COLUMN @extschema@.measure_refresh.changed_rows IS 'rows of cdp.customer_measure written (new or changed)';
+COMMENT ON COLUMN @extschema@.measure_refresh.ms IS 'milliseconds per step';
+COMMENT ON SEQUENCE @extschema@.measure_refresh_refresh_id_seq IS 'numbers measure refreshes';
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.measure_refresh', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.measure_refresh_refresh_id_seq', '');
+GRANT SELECT ON @extschema@.measure_refresh TO PUBLIC;
+
+-- What the measure language may read: every activity with its columns.
+CREATE FUNCTION @extschema@.measure_catalog()
+RETURNS jsonb
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT coalesce(jsonb_object_agg(d.name, jsonb_build_object('type', d.type, 'columns',
+           (SELECT coalesce(jsonb_object_agg(key, value ->> 'type'), '{}') FROM jsonb_each(d.columns))
+           || jsonb_build_object('occurred_at', 'timestamp with time zone')
+           || CASE WHEN d.link ? 'visitor' THEN '{"visitor": "text"}'::jsonb ELSE '{}'::jsonb END
+           || CASE WHEN d.type = 'page_view'
+                   THEN '{"session_id": "text", "dwell_seconds": "numeric", "page_type": "text"}'::jsonb ELSE '{}'::jsonb END)),
+         '{}')
+    FROM @extschema@.activity_def d
+$$;
+COMMENT ON FUNCTION @extschema@.measure_catalog() IS
+  'The activities and their typed columns, as the measure language sees them (the catalog passed to cdp.compile_measure)';
+
+CREATE FUNCTION @extschema@.create_measure(name text, definition text, options jsonb DEFAULT '{}')
+RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_variable
+DECLARE
+  k text;
+  c jsonb;
+  lvl text;
+BEGIN
+  IF name IS NULL OR name !~ '^[a-z][a-z0-9_]{0,62}$' OR name IN ('customer_id', 'refreshed_at') THEN
+    RAISE EXCEPTION 'invalid measure name "%"', name
+      USING ERRCODE = '42602', HINT = 'Use lowercase letters, digits and underscores, starting with a letter; customer_id and refreshed_at are taken.';
+  END IF;
+  IF EXISTS (SELECT 1 FROM @extschema@.measure m WHERE m.name = create_measure.name) THEN
+    RAISE EXCEPTION 'measure "%" already exists', name USING ERRCODE = '42710', HINT = 'Drop it first with cdp.drop_measure.';
+  END IF;
+  IF definition IS NULL THEN
+    RAISE EXCEPTION 'a measure needs a definition' USING ERRCODE = '22004';
+  END IF;
+  options := coalesce(options, '{}');
+  IF jsonb_typeof(options) <> 'object' THEN
+    RAISE EXCEPTION 'options must be a JSON object' USING ERRCODE = '22023';
+  END IF;
+  FOR k IN SELECT jsonb_object_keys(options) LOOP
+    IF k NOT IN ('level', 'dimensions', 'default', 'description') THEN
+      RAISE EXCEPTION 'unknown measure option "%"', k
+        USING ERRCODE = '22023', HINT = 'Options are level ("customer" or "business"), dimensions, default and description.';
+    END IF;
+  END LOOP;
+  lvl := coalesce(options ->> 'level', 'customer');
+  IF lvl NOT IN ('customer', 'business') THEN
+    RAISE EXCEPTION 'unknown measure level "%"', lvl USING ERRCODE = '22023', HINT = 'Use "customer" or "business".';
+  END IF;
+  IF options ? 'dimensions' THEN
+    IF lvl <> 'business' THEN
+      RAISE EXCEPTION 'only business measures have dimensions' USING ERRCODE = '22023',
+        HINT = 'Add "level": "business", or leave out "dimensions".';
+    END IF;
+    IF jsonb_typeof(options -> 'dimensions') <> 'array' OR EXISTS (
+         SELECT 1 FROM jsonb_array_elements(options -> 'dimensions') x
+          WHERE jsonb_typeof(x) <> 'string' OR x #>> '{}' !~ '^[a-z][a-z0-9_]*$') THEN
+      RAISE EXCEPTION 'dimensions must be an array of names' USING ERRCODE = '22023',
+        HINT = 'Use time grains (hour, day, week, month, quarter, year), activity, type, or a detail column of the activities read: ["month", "channel"].';
+    END IF;
+  END IF;
+  c := @extschema@.compile_measure(definition, @extschema@.measure_catalog());
+  -- a business dimension other than a time grain must be a column of every activity read
+  IF options ? 'dimensions' THEN
+    FOR k IN SELECT jsonb_array_elements_text(options -> 'dimensions') LOOP
+      IF k NOT IN ('hour', 'day', 'week', 'month', 'quarter', 'year', 'activity', 'type') AND EXISTS (
+           SELECT 1 FROM jsonb_array_elements_text(c -> 'activities') a
+            WHERE NOT (@extschema@.measure_catalog() -> a -> 'columns') ? k) THEN
+        RAISE EXCEPTION 'dimension "%" is not a column of every activity the measure reads', k
+          USING ERRCODE = '42703', HINT = 'Use a time grain (day, week, month…), activity, type, or a column all of them have.';
+      END IF;
+    END LOOP;
+  END IF;
+  INSERT INTO @extschema@.measure (name, definition, options, level, compiled, sql_type)
+  VALUES (name, definition, options, lvl, c, c ->> 'sql_type');
+END;
+$$;
+COMMENT ON FUNCTION @extschema@.create_measure(text, text, jsonb) IS
+  'Creates a measure from a definition in the expression language (sum(purchase.amount) within 365 days); options: level (customer or business), dimensions (business), default (value for customers without activity)';
+
+CREATE FUNCTION @extschema@.drop_measure(name text)
+RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  DELETE FROM @extschema@.measure m WHERE m.name = drop_measure.name;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'measure "%" does not exist', name USING ERRCODE = '42704', HINT = 'See SELECT name FROM cdp.measure.';
+  END IF;
+  DELETE FROM @extschema@.business_measure b WHERE b.measure = drop_measure.name;
+END;
+$$;
+COMMENT ON FUNCTION @extschema@.drop_measure(text) IS 'Removes a measure (its column of cdp.customer_measure goes at the next refresh)';
+
+-- SQL of a dimension over activity rows x.
+CREATE FUNCTION @extschema@._dimension_sql(dim text, catalog jsonb, activities jsonb)
+RETURNS text
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT CASE
+    WHEN dim IN ('hour', 'day', 'week', 'month', 'quarter', 'year')
+      THEN format('to_char(date_trunc(%L, x.occurred_at), ''YYYY-MM-DD HH24:MI'')', dim)
+    WHEN dim = 'activity' THEN 'x.activity'
+    WHEN dim = 'type' THEN 'x.type'
+    ELSE format('(x.detail ->> %L)', dim)
+  END
+$$;
+COMMENT ON FUNCTION @extschema@._dimension_sql(text, jsonb, jsonb) IS 'Internal: SQL of a business measure dimension';
+
+-- The query computing every customer measure in one scan of cdp.activity
+-- ($1 is the reference time), and the measures' wanted column types.
+CREATE FUNCTION @extschema@._customer_measure_sql(OUT sql text, OUT wanted jsonb, OUT n integer)
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  m @extschema@.measure%ROWTYPE;
+  sel text := '';
+  outer_sel text := '';
+  acts text[] := '{}';
+BEGIN
+  wanted := '{}';
+  n := 0;
+  FOR m IN SELECT * FROM @extschema@.measure WHERE level = 'customer' ORDER BY name LOOP
+    sel := sel || format(', %s AS %I', m.compiled ->> 'select', m.name);
+    outer_sel := outer_sel || format(', coalesce(a.%1$I, %2$s) AS %1$I', m.name,
+                   coalesce(CASE WHEN m.options ? 'default' THEN
+                                   CASE WHEN m.options -> 'default' = 'null' THEN format('NULL::%s', m.sql_type)
+                                        ELSE format('%L::%s', m.options ->> 'default', m.sql_type) END END,
+                            m.compiled ->> 'default', format('NULL::%s', m.sql_type)));
+    acts := acts || ARRAY(SELECT jsonb_array_elements_text(m.compiled -> 'activities'));
+    wanted := wanted || jsonb_build_object(m.name, m.sql_type);
+    n := n + 1;
+  END LOOP;
+  sql := format(
+    'SELECT c.customer_id, $1::timestamptz AS refreshed_at%s '
+    '  FROM @extschema@.customer c LEFT JOIN (SELECT x.customer_id%s FROM @extschema@.activity x '
+    '   WHERE x.activity = ANY (%L::text[]) GROUP BY x.customer_id) a ON a.customer_id = c.customer_id',
+    outer_sel, sel, (SELECT coalesce(array_agg(DISTINCT v ORDER BY v), '{}') FROM unnest(acts) v));
+END;
+$$;
+COMMENT ON FUNCTION @extschema@._customer_measure_sql() IS 'Internal: the one query that computes every customer measure';
+
+CREATE FUNCTION @extschema@._explain_measures()
+RETURNS SETOF text
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  q record;
+BEGIN
+  q := @extschema@._customer_measure_sql();
+  RETURN QUERY EXECUTE 'EXPLAIN (COSTS OFF) ' || q.sql USING now();
+END;
+$$;
+COMMENT ON FUNCTION @extschema@._explain_measures() IS 'Internal: the plan of the customer measures'' query (tests)';
+
+CREATE PROCEDURE @extschema@.refresh_measures(reference_time timestamptz DEFAULT NULL,
+    INOUT refresh_id bigint DEFAULT NULL, INOUT measures integer DEFAULT NULL, INOUT scans integer DEFAULT NULL,
+    INOUT customers bigint DEFAULT NULL, INOUT changed_rows bigint DEFAULT NULL, INOUT seconds numeric DEFAULT NULL)
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET client_min_messages = warning SET jit = off
+AS $$
+DECLARE
+  t0 timestamptz := clock_timestamp();
+  t1 timestamptz;
+  at timestamptz := coalesce(reference_time, now());
+  m @extschema@.measure%ROWTYPE;
+  q record;
+  wanted jsonb;
+  ms jsonb := '{}';
+  cols text;
+  dims text;
+  dimobj text;
+  n bigint;
+BEGIN
+  PERFORM pg_advisory_xact_lock(1667526773, 3);
+  scans := 0;
+  -- customer measures: every one in one scan of cdp.activity
+  q := @extschema@._customer_measure_sql();
+  measures := q.n;
+  wanted := q.wanted;
+  PERFORM @extschema@._sync_columns('@extschema@.customer_measure', wanted, ARRAY['customer_id', 'refreshed_at']);
+  t1 := clock_timestamp();
+  DROP TABLE IF EXISTS pg_temp._cdp_measure;
+  EXECUTE 'CREATE TEMP TABLE _cdp_measure AS ' || q.sql USING at;
+  IF measures > 0 THEN
+    scans := scans + 1;
+  END IF;
+  ms := ms || jsonb_build_object('customer measures', round(extract(epoch FROM clock_timestamp() - t1) * 1000));
+  t1 := clock_timestamp();
+  SELECT coalesce(string_agg(format('%I', key), ', ' ORDER BY key), '') INTO cols FROM jsonb_object_keys(wanted) key;
+  DELETE FROM @extschema@.customer_measure cm WHERE NOT EXISTS (SELECT 1 FROM pg_temp._cdp_measure n WHERE n.customer_id = cm.customer_id);
+  EXECUTE format(
+    'INSERT INTO @extschema@.customer_measure AS cm (customer_id, refreshed_at%1$s) '
+    'SELECT customer_id, refreshed_at%1$s FROM pg_temp._cdp_measure '
+    'ON CONFLICT (customer_id) DO UPDATE SET refreshed_at = excluded.refreshed_at%2$s',
+    CASE WHEN cols = '' THEN '' ELSE ', ' || cols END,
+    coalesce((SELECT string_agg(format(', %1$I = excluded.%1$I', key), '' ORDER BY key) FROM jsonb_object_keys(wanted) key), ''));
+  GET DIAGNOSTICS changed_rows = ROW_COUNT;
+  customers := (SELECT count(*) FROM @extschema@.customer_measure);
+  DROP TABLE pg_temp._cdp_measure;
+  ms := ms || jsonb_build_object('write', round(extract(epoch FROM clock_timestamp() - t1) * 1000));
+
+  -- business measures: one grouped scan each
+  t1 := clock_timestamp();
+  DELETE FROM @extschema@.business_measure b WHERE NOT EXISTS (SELECT 1 FROM @extschema@.measure x WHERE x.name = b.measure AND x.level = 'business');
+  FOR m IN SELECT * FROM @extschema@.measure WHERE level = 'business' ORDER BY name LOOP
+    SELECT coalesce(string_agg(@extschema@._dimension_sql(d, NULL, NULL), ', ' ORDER BY o), ''),
+           coalesce(string_agg(format('%L, %s', d, @extschema@._dimension_sql(d, NULL, NULL)), ', ' ORDER BY o), '')
+      INTO dims, dimobj
+      FROM jsonb_array_elements_text(coalesce(m.options -> 'dimensions', '[]')) WITH ORDINALITY AS t(d, o);
+    DELETE FROM @extschema@.business_measure b WHERE b.measure = m.name;
+    EXECUTE format(
+      'INSERT INTO @extschema@.business_measure (measure, dimensions, value, refreshed_at) '
+      'SELECT %1$L, jsonb_build_object(%2$s), to_jsonb(%3$s), $1 FROM @extschema@.activity x '
+      ' WHERE x.activity = ANY (%4$L::text[])%5$s',
+      m.name, dimobj, m.compiled ->> 'select',
+      ARRAY(SELECT jsonb_array_elements_text(m.compiled -> 'activities')),
+      CASE WHEN dims = '' THEN '' ELSE ' GROUP BY ' || dims END) USING at;
+    scans := scans + 1;
+    measures := measures + 1;
+  END LOOP;
+  ms := ms || jsonb_build_object('business measures', round(extract(epoch FROM clock_timestamp() - t1) * 1000));
+  INSERT INTO @extschema@.measure_refresh (started_at, finished_at, reference_time, measures, scans, customers, changed_rows, ms)
+  VALUES (t0, clock_timestamp(), at, measures, scans, customers, changed_rows, ms)
+  RETURNING measure_refresh.refresh_id INTO refresh_id;
+  seconds := round(extract(epoch FROM clock_timestamp() - t0)::numeric, 3);
+END;
+$$;
+COMMENT ON PROCEDURE @extschema@.refresh_measures(timestamptz, bigint, integer, integer, bigint, bigint, numeric) IS
+  'Computes every customer measure in one scan of cdp.activity (windows end at reference_time, default now()) into cdp.customer_measure, and each business measure into cdp.business_measure; returns what it did, kept in cdp.measure_refresh';
