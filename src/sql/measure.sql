@@ -33,7 +33,7 @@ CREATE TABLE @extschema@.customer_measure (
 );
 COMMENT ON TABLE @extschema@.customer_measure IS 'Customer measures: one row per customer, one typed column per measure (CALL cdp.refresh_measures())';
 COMMENT ON COLUMN @extschema@.customer_measure.customer_id IS 'the customer (cdp.customer)';
-COMMENT ON COLUMN @extschema@.customer_measure.refreshed_at IS 'the reference time of the refresh that computed the row (windows end there)';
+COMMENT ON COLUMN @extschema@.customer_measure.refreshed_at IS 'the reference time (windows end there) of the refresh that last changed the row';
 
 CREATE TABLE @extschema@.business_measure (
     measure         text NOT NULL,
@@ -67,7 +67,7 @@ COMMENT ON COLUMN @extschema@.measure_refresh.reference_time IS 'the time window
 COMMENT ON COLUMN @extschema@.measure_refresh.measures IS 'measures computed';
 COMMENT ON COLUMN @extschema@.measure_refresh.scans IS 'scans of cdp.activity (one for all customer measures, one per business measure)';
 COMMENT ON COLUMN @extschema@.measure_refresh.customers IS 'rows of cdp.customer_measure after the refresh';
-COMMENT ON COLUMN @extschema@.measure_refresh.changed_rows IS 'rows of cdp.customer_measure written (new or changed)';
+COMMENT ON COLUMN @extschema@.measure_refresh.changed_rows IS 'rows of cdp.customer_measure written: new customers and customers whose values changed';
 COMMENT ON COLUMN @extschema@.measure_refresh.ms IS 'milliseconds per step';
 COMMENT ON SEQUENCE @extschema@.measure_refresh_refresh_id_seq IS 'numbers measure refreshes';
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.measure_refresh', '');
@@ -235,6 +235,9 @@ CREATE PROCEDURE @extschema@.refresh_measures(reference_time timestamptz DEFAULT
     INOUT refresh_id bigint DEFAULT NULL, INOUT measures integer DEFAULT NULL, INOUT scans integer DEFAULT NULL,
     INOUT customers bigint DEFAULT NULL, INOUT changed_rows bigint DEFAULT NULL, INOUT seconds numeric DEFAULT NULL)
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET client_min_messages = warning SET jit = off
+  -- the one scan reads the whole of cdp.activity: sequentially and in
+  -- parallel, not in customer order through its index
+  SET enable_indexscan = off
 AS $$
 DECLARE
   t0 timestamptz := clock_timestamp();
@@ -269,9 +272,12 @@ BEGIN
   EXECUTE format(
     'INSERT INTO @extschema@.customer_measure AS cm (customer_id, refreshed_at%1$s) '
     'SELECT customer_id, refreshed_at%1$s FROM pg_temp._cdp_measure '
-    'ON CONFLICT (customer_id) DO UPDATE SET refreshed_at = excluded.refreshed_at%2$s',
+    'ON CONFLICT (customer_id) DO UPDATE SET refreshed_at = excluded.refreshed_at%2$s '
+    'WHERE (NULL::text%3$s) IS DISTINCT FROM (NULL::text%4$s)',
     CASE WHEN cols = '' THEN '' ELSE ', ' || cols END,
-    coalesce((SELECT string_agg(format(', %1$I = excluded.%1$I', key), '' ORDER BY key) FROM jsonb_object_keys(wanted) key), ''));
+    coalesce((SELECT string_agg(format(', %1$I = excluded.%1$I', key), '' ORDER BY key) FROM jsonb_object_keys(wanted) key), ''),
+    coalesce((SELECT string_agg(format(', cm.%I', key), '' ORDER BY key) FROM jsonb_object_keys(wanted) key), ''),
+    coalesce((SELECT string_agg(format(', excluded.%I', key), '' ORDER BY key) FROM jsonb_object_keys(wanted) key), ''));
   GET DIAGNOSTICS changed_rows = ROW_COUNT;
   customers := (SELECT count(*) FROM @extschema@.customer_measure);
   DROP TABLE pg_temp._cdp_measure;
