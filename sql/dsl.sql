@@ -257,9 +257,10 @@ SET min_parallel_table_scan_size = 0;
 SET max_parallel_workers_per_gather = 2;
 SET parallel_leader_participation = off;
 EXPLAIN (COSTS OFF)
-SELECT g, cdp.argmax(v, k), cdp.argmin(v, k), cdp.top(v, 3) FROM dsl_big GROUP BY g;
+SELECT g, cdp.argmax(v, k), cdp.argmin(v, k), cdp.top(v, 3), cdp.count_distinct(k) FROM dsl_big GROUP BY g;
 CREATE TABLE dsl_par AS
-SELECT g, cdp.argmax(v, k) AS amax, cdp.argmin(v, k) AS amin, cdp.top(v, 3) AS top3
+SELECT g, cdp.argmax(v, k) AS amax, cdp.argmin(v, k) AS amin, cdp.top(v, 3) AS top3,
+       cdp.count_distinct(k) AS nk, cdp.count_distinct(v) FILTER (WHERE k < 0) AS none
   FROM dsl_big GROUP BY g;
 RESET parallel_setup_cost;
 RESET parallel_tuple_cost;
@@ -270,8 +271,11 @@ RESET parallel_leader_participation;
 SELECT count(*) AS groups,
        count(*) FILTER (WHERE p.amax IS DISTINCT FROM ra.v) AS argmax_wrong,
        count(*) FILTER (WHERE p.amin IS DISTINCT FROM ri.v) AS argmin_wrong,
-       count(*) FILTER (WHERE p.top3 IS DISTINCT FROM rt.top3) AS top_wrong
+       count(*) FILTER (WHERE p.top3 IS DISTINCT FROM rt.top3) AS top_wrong,
+       count(*) FILTER (WHERE p.nk IS DISTINCT FROM rd.nk) AS count_distinct_wrong,
+       count(*) FILTER (WHERE p.none <> 0) AS count_distinct_empty_wrong
   FROM dsl_par p
+  JOIN (SELECT g, count(DISTINCT k) AS nk FROM dsl_big GROUP BY g) rd USING (g)
   JOIN (SELECT DISTINCT ON (g) g, v FROM dsl_big ORDER BY g, k DESC, v COLLATE "C") ra USING (g)
   JOIN (SELECT DISTINCT ON (g) g, v FROM dsl_big ORDER BY g, k, v COLLATE "C") ri USING (g)
   JOIN (SELECT g, (array_agg(v ORDER BY n DESC, v COLLATE "C"))[1:3] AS top3

@@ -54,6 +54,8 @@ PG_FUNCTION_INFO_V1(cdp_top_trans);
 PG_FUNCTION_INFO_V1(cdp_dsl_agg_combine);
 PG_FUNCTION_INFO_V1(cdp_pick_final);
 PG_FUNCTION_INFO_V1(cdp_top_final);
+PG_FUNCTION_INFO_V1(cdp_count_distinct_trans);
+PG_FUNCTION_INFO_V1(cdp_count_distinct_final);
 
 /* kinds; the numbers are part of the binary format */
 #define DA_ARGMAX 1
@@ -635,6 +637,74 @@ cdp_top_trans(PG_FUNCTION_ARGS)
 	if (st->nitems - st->nsorted >= Max(st->nsorted, 64))
 		top_normalize(st, c);
 	PG_RETURN_POINTER(st);
+}
+
+/*
+ * cdp_count_distinct_trans
+ *		Transition of cdp.count_distinct(value): the values with their
+ *		counts, in cdp.top's state (k is not used), so that parallel workers
+ *		can count distinct values and the leader merge them.
+ */
+Datum
+cdp_count_distinct_trans(PG_FUNCTION_ARGS)
+{
+	Oid			valtype = get_fn_expr_argtype(fcinfo->flinfo, 1);
+	DslAggState *st;
+	AggCache   *c;
+	Datum		value;
+	bool		own = false;
+
+	if (!OidIsValid(valtype))
+		elog(ERROR, "could not determine the argument type of count_distinct");
+	if (PG_ARGISNULL(1))
+	{
+		if (PG_ARGISNULL(0))
+			PG_RETURN_NULL();
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+	}
+	c = get_cache(fcinfo, valtype, InvalidOid);
+	value = PG_GETARG_DATUM(1);
+	if (c->val.typlen == -1)
+		value = PointerGetDatum(PG_DETOAST_DATUM(value));
+	if (PG_ARGISNULL(0))
+		st = state_new(DA_TOP, valtype, InvalidOid, 1, 0);
+	else
+	{
+		st = get_state(fcinfo, 0, &own);
+		if (st->kind != DA_TOP || st->valtype != valtype)
+			wrong_state();
+	}
+	st = top_append(st, own, c, value, 1);
+	if (st->nitems - st->nsorted >= Max(st->nsorted, 64))
+		top_normalize(st, c);
+	PG_RETURN_POINTER(st);
+}
+
+/*
+ * cdp_count_distinct_final
+ *		Final function of cdp.count_distinct: the number of distinct values
+ *		(0 when no row counted, as count(DISTINCT ...) gives).
+ */
+Datum
+cdp_count_distinct_final(PG_FUNCTION_ARGS)
+{
+	DslAggState *st;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_INT64(0);
+	st = get_state(fcinfo, 0, NULL);
+	if (st->nitems == 0)
+		PG_RETURN_INT64(0);
+	if (st->nsorted != st->nitems)
+	{
+		DslAggState *copy = palloc(st->used);
+
+		memcpy(copy, st, st->used);
+		SET_VARSIZE(copy, st->used);
+		st = copy;
+		top_normalize(st, get_cache(fcinfo, st->valtype, InvalidOid));
+	}
+	PG_RETURN_INT64((int64) st->nitems);
 }
 
 /*

@@ -728,7 +728,8 @@ compile_aggregate(Compiler *c, DslNode *n)
 	if (strcmp(name, "count") == 0)
 	{
 		agg_sql = count_rows ? "count(*)" :
-			psprintf("count(%s%s)", n->distinct ? "DISTINCT " : "", v.sql);
+			n->distinct ? psprintf("cdp.count_distinct(%s)", v.sql) :
+			psprintf("count(%s)", v.sql);
 		r = cexpr(NULL, type_by_name("bigint"), "0", true);
 	}
 	else if (strcmp(name, "sum") == 0 || strcmp(name, "avg") == 0)

@@ -142,3 +142,27 @@ CREATE AGGREGATE @extschema@.top(value anyelement, k integer) (
 );
 COMMENT ON AGGREGATE @extschema@.top(anyelement, integer) IS
   'The k most frequent non-NULL values as an array, most frequent first, equal counts in ascending value order (text in byte order); k from 1 to 10000';
+
+CREATE FUNCTION @extschema@.count_distinct_trans(@extschema@.dsl_agg_state, anyelement)
+RETURNS @extschema@.dsl_agg_state
+AS 'MODULE_PATHNAME', 'cdp_count_distinct_trans'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.count_distinct_trans(@extschema@.dsl_agg_state, anyelement) IS
+  'Transition function of cdp.count_distinct: counts the value in cdp.top''s state';
+
+CREATE FUNCTION @extschema@.count_distinct_final(@extschema@.dsl_agg_state)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'cdp_count_distinct_final'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.count_distinct_final(@extschema@.dsl_agg_state) IS
+  'Final function of cdp.count_distinct: the number of distinct values, 0 for none';
+
+CREATE AGGREGATE @extschema@.count_distinct(value anyelement) (
+    SFUNC = @extschema@.count_distinct_trans,
+    STYPE = @extschema@.dsl_agg_state,
+    FINALFUNC = @extschema@.count_distinct_final,
+    COMBINEFUNC = @extschema@.dsl_agg_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.count_distinct(anyelement) IS
+  'The number of distinct non-NULL values, as count(DISTINCT value) but with a combine function, so it runs in parallel workers; values are equal by the type''s ordering';
