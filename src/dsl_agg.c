@@ -590,12 +590,14 @@ top_append(DslAggState *st, bool own, AggCache *c, Datum value, int64 count)
 }
 
 /*
- * cdp_top_trans
- *		Transition of cdp.top(value, k): count the value.  k (1..10000) is
- *		taken from the first row.
+ * top_count_value
+ *		The transition shared by cdp.top and cdp.count_distinct: count the
+ *		value of argument 1 in a DA_TOP state.  A new state takes k from
+ *		argument 2 (1..TOP_MAX_K) when read_k, else 1 (count_distinct has no
+ *		k).  NULL values leave the state as it is.
  */
-Datum
-cdp_top_trans(PG_FUNCTION_ARGS)
+static Datum
+top_count_value(FunctionCallInfo fcinfo, bool read_k, const char *aggname)
 {
 	Oid			valtype = get_fn_expr_argtype(fcinfo->flinfo, 1);
 	DslAggState *st;
@@ -604,7 +606,7 @@ cdp_top_trans(PG_FUNCTION_ARGS)
 	bool		own = false;
 
 	if (!OidIsValid(valtype))
-		elog(ERROR, "could not determine the argument type of top");
+		elog(ERROR, "could not determine the argument type of %s", aggname);
 	if (PG_ARGISNULL(1))
 	{
 		if (PG_ARGISNULL(0))
@@ -617,9 +619,9 @@ cdp_top_trans(PG_FUNCTION_ARGS)
 		value = PointerGetDatum(PG_DETOAST_DATUM(value));
 	if (PG_ARGISNULL(0))
 	{
-		int32		k;
+		int32		k = 1;
 
-		if (PG_ARGISNULL(2) || (k = PG_GETARG_INT32(2)) < 1 || k > TOP_MAX_K)
+		if (read_k && (PG_ARGISNULL(2) || (k = PG_GETARG_INT32(2)) < 1 || k > TOP_MAX_K))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("top needs k between 1 and %d", TOP_MAX_K),
@@ -640,6 +642,17 @@ cdp_top_trans(PG_FUNCTION_ARGS)
 }
 
 /*
+ * cdp_top_trans
+ *		Transition of cdp.top(value, k): count the value.  k (1..10000) is
+ *		taken from the first row.
+ */
+Datum
+cdp_top_trans(PG_FUNCTION_ARGS)
+{
+	return top_count_value(fcinfo, true, "top");
+}
+
+/*
  * cdp_count_distinct_trans
  *		Transition of cdp.count_distinct(value): the values with their
  *		counts, in cdp.top's state (k is not used), so that parallel workers
@@ -648,36 +661,27 @@ cdp_top_trans(PG_FUNCTION_ARGS)
 Datum
 cdp_count_distinct_trans(PG_FUNCTION_ARGS)
 {
-	Oid			valtype = get_fn_expr_argtype(fcinfo->flinfo, 1);
-	DslAggState *st;
-	AggCache   *c;
-	Datum		value;
-	bool		own = false;
+	return top_count_value(fcinfo, false, "count_distinct");
+}
 
-	if (!OidIsValid(valtype))
-		elog(ERROR, "could not determine the argument type of count_distinct");
-	if (PG_ARGISNULL(1))
-	{
-		if (PG_ARGISNULL(0))
-			PG_RETURN_NULL();
-		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
-	}
-	c = get_cache(fcinfo, valtype, InvalidOid);
-	value = PG_GETARG_DATUM(1);
-	if (c->val.typlen == -1)
-		value = PointerGetDatum(PG_DETOAST_DATUM(value));
-	if (PG_ARGISNULL(0))
-		st = state_new(DA_TOP, valtype, InvalidOid, 1, 0);
-	else
-	{
-		st = get_state(fcinfo, 0, &own);
-		if (st->kind != DA_TOP || st->valtype != valtype)
-			wrong_state();
-	}
-	st = top_append(st, own, c, value, 1);
-	if (st->nitems - st->nsorted >= Max(st->nsorted, 64))
-		top_normalize(st, c);
-	PG_RETURN_POINTER(st);
+/*
+ * top_normalized
+ *		A final function's view of a DA_TOP state with every value once:
+ *		the state itself when it is already normalised, else a normalised
+ *		copy (a final function must not change its input state).
+ */
+static DslAggState *
+top_normalized(FunctionCallInfo fcinfo, DslAggState *st)
+{
+	DslAggState *copy;
+
+	if (st->nsorted == st->nitems)
+		return st;
+	copy = palloc(st->used);
+	memcpy(copy, st, st->used);
+	SET_VARSIZE(copy, st->used);
+	top_normalize(copy, get_cache(fcinfo, copy->valtype, InvalidOid));
+	return copy;
 }
 
 /*
@@ -695,16 +699,7 @@ cdp_count_distinct_final(PG_FUNCTION_ARGS)
 	st = get_state(fcinfo, 0, NULL);
 	if (st->nitems == 0)
 		PG_RETURN_INT64(0);
-	if (st->nsorted != st->nitems)
-	{
-		DslAggState *copy = palloc(st->used);
-
-		memcpy(copy, st, st->used);
-		SET_VARSIZE(copy, st->used);
-		st = copy;
-		top_normalize(st, get_cache(fcinfo, st->valtype, InvalidOid));
-	}
-	PG_RETURN_INT64((int64) st->nitems);
+	PG_RETURN_INT64((int64) top_normalized(fcinfo, st)->nitems);
 }
 
 /*
@@ -747,15 +742,7 @@ cdp_top_final(PG_FUNCTION_ARGS)
 	if (st->nitems == 0)
 		PG_RETURN_NULL();
 	c = get_cache(fcinfo, st->valtype, InvalidOid);
-	if (st->nsorted != st->nitems)
-	{
-		DslAggState *copy = palloc(st->used);
-
-		memcpy(copy, st, st->used);
-		SET_VARSIZE(copy, st->used);
-		st = copy;
-		top_normalize(st, c);
-	}
+	st = top_normalized(fcinfo, st);
 	items = top_items(st, c);
 	n = Min(st->nitems, st->k);
 	/* by descending count; equal counts keep value order (image order) */

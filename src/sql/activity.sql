@@ -201,8 +201,7 @@ BEGIN
     IF link ->> 'attribute' IS DISTINCT FROM 'phone' THEN
       RAISE EXCEPTION '"region" applies to links by the phone attribute only' USING ERRCODE = '22023';
     END IF;
-    PERFORM @extschema@.normalize_phone('+1 212 555 0100', x) FROM jsonb_array_elements_text(
-      CASE jsonb_typeof(link -> 'region') WHEN 'array' THEN link -> 'region' ELSE jsonb_build_array(link -> 'region') END) x;
+    PERFORM @extschema@._check_region(link -> 'region', format('the link of activity "%s"', name));
   END IF;
   FOREACH k IN ARRAY ARRAY['column', 'visitor', 'key'] LOOP
     IF link ? k AND NOT EXISTS (SELECT 1 FROM pg_attribute at WHERE at.attrelid = relation AND at.attname = link ->> k

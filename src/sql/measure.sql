@@ -99,6 +99,7 @@ AS $$
 DECLARE
   k text;
   c jsonb;
+  catalog jsonb;
   lvl text;
 BEGIN
   IF name IS NULL OR name !~ '^[a-z][a-z0-9_]{0,62}$' OR name IN ('customer_id', 'refreshed_at') THEN
@@ -137,13 +138,14 @@ BEGIN
         HINT = 'Use time grains (hour, day, week, month, quarter, year), activity, type, or a detail column of the activities read: ["month", "channel"].';
     END IF;
   END IF;
-  c := @extschema@.compile_measure(definition, @extschema@.measure_catalog());
+  catalog := @extschema@.measure_catalog();
+  c := @extschema@.compile_measure(definition, catalog);
   -- a business dimension other than a time grain must be a column of every activity read
   IF options ? 'dimensions' THEN
     FOR k IN SELECT jsonb_array_elements_text(options -> 'dimensions') LOOP
       IF k NOT IN ('hour', 'day', 'week', 'month', 'quarter', 'year', 'activity', 'type') AND EXISTS (
            SELECT 1 FROM jsonb_array_elements_text(c -> 'activities') a
-            WHERE NOT (@extschema@.measure_catalog() -> a -> 'columns') ? k) THEN
+            WHERE NOT (catalog -> a -> 'columns') ? k) THEN
         RAISE EXCEPTION 'dimension "%" is not a column of every activity the measure reads', k
           USING ERRCODE = '42703', HINT = 'Use a time grain (day, week, month…), activity, type, or a column all of them have.';
       END IF;
@@ -171,7 +173,7 @@ $$;
 COMMENT ON FUNCTION @extschema@.drop_measure(text) IS 'Removes a measure (its column of cdp.customer_measure goes at the next refresh)';
 
 -- SQL of a dimension over activity rows x.
-CREATE FUNCTION @extschema@._dimension_sql(dim text, catalog jsonb, activities jsonb)
+CREATE FUNCTION @extschema@._dimension_sql(dim text)
 RETURNS text
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
 AS $$
@@ -183,7 +185,7 @@ AS $$
     ELSE format('(x.detail ->> %L)', dim)
   END
 $$;
-COMMENT ON FUNCTION @extschema@._dimension_sql(text, jsonb, jsonb) IS 'Internal: SQL of a business measure dimension';
+COMMENT ON FUNCTION @extschema@._dimension_sql(text) IS 'Internal: SQL of a business measure dimension';
 
 -- The query computing every customer measure in one scan of cdp.activity
 -- ($1 is the reference time), and the measures' wanted column types.
@@ -287,8 +289,8 @@ BEGIN
   t1 := clock_timestamp();
   DELETE FROM @extschema@.business_measure b WHERE NOT EXISTS (SELECT 1 FROM @extschema@.measure x WHERE x.name = b.measure AND x.level = 'business');
   FOR m IN SELECT * FROM @extschema@.measure WHERE level = 'business' ORDER BY name LOOP
-    SELECT coalesce(string_agg(@extschema@._dimension_sql(d, NULL, NULL), ', ' ORDER BY o), ''),
-           coalesce(string_agg(format('%L, %s', d, @extschema@._dimension_sql(d, NULL, NULL)), ', ' ORDER BY o), '')
+    SELECT coalesce(string_agg(@extschema@._dimension_sql(d), ', ' ORDER BY o), ''),
+           coalesce(string_agg(format('%L, %s', d, @extschema@._dimension_sql(d)), ', ' ORDER BY o), '')
       INTO dims, dimobj
       FROM jsonb_array_elements_text(coalesce(m.options -> 'dimensions', '[]')) WITH ORDINALITY AS t(d, o);
     DELETE FROM @extschema@.business_measure b WHERE b.measure = m.name;

@@ -537,12 +537,13 @@ DECLARE
   sw boolean;
   cap integer := @extschema@._setting('cdp.max_block_size', 1000);
   passno integer := 0;
+  source_ids integer[];
 BEGIN
   skipped := 0;
   big_keys := '[]';
   IF r.sources IS NOT NULL THEN
-    srcfilter := format(' AND a.source_id = ANY (%1$L::int[]) AND b.source_id = ANY (%1$L::int[])',
-                        (SELECT array_agg(source_id) FROM @extschema@.source WHERE name = ANY (r.sources)));
+    source_ids := ARRAY(SELECT source_id FROM @extschema@.source WHERE name = ANY (r.sources));
+    srcfilter := format(' AND a.source_id = ANY (%1$L::int[]) AND b.source_id = ANY (%1$L::int[])', source_ids);
   END IF;
   FOR pass IN SELECT * FROM @extschema@._rule_passes(r.conditions, refine) LOOP
     -- key values shared by more than cdp.max_block_size records are left
@@ -559,8 +560,7 @@ BEGIN
     ELSE
     EXECUTE format('SELECT array_agg(k ORDER BY k) FROM (SELECT %s AS k FROM @extschema@.unify_record a WHERE %s%s GROUP BY 1 HAVING count(*) > %s) g',
                    keyexpr, nn_test,
-                   CASE WHEN r.sources IS NULL THEN '' ELSE
-                     format(' AND a.source_id = ANY (%L::int[])', (SELECT array_agg(source_id) FROM @extschema@.source WHERE name = ANY (r.sources))) END,
+                   CASE WHEN r.sources IS NULL THEN '' ELSE format(' AND a.source_id = ANY (%L::int[])', source_ids) END,
                    cap) INTO big;
     END IF;
     big_keys := big_keys || jsonb_build_array(coalesce(to_jsonb(big), '[]'));
@@ -734,6 +734,8 @@ DECLARE
   custcols jsonb;
   setlist text;
   round_no integer;
+  bad_rule text;
+  bad_attr text;
 BEGIN
   -- one run at a time
   IF nowait THEN
@@ -757,16 +759,14 @@ BEGIN
     END IF;
   END LOOP;
 
-  SELECT r2.name, c ->> 'attribute' INTO reason, cols
+  SELECT r2.name, c ->> 'attribute' INTO bad_rule, bad_attr
     FROM @extschema@.match_rule r2, jsonb_array_elements(r2.conditions) c
    WHERE NOT EXISTS (SELECT 1 FROM @extschema@.attribute a WHERE a.name = c ->> 'attribute')
    ORDER BY r2.position LIMIT 1;
   IF FOUND THEN
-    RAISE EXCEPTION 'match rule "%" compares attribute "%", which no source maps any more', reason, cols
+    RAISE EXCEPTION 'match rule "%" compares attribute "%", which no source maps any more', bad_rule, bad_attr
       USING ERRCODE = '42703', HINT = 'Drop the rule with cdp.drop_match_rule, or map the attribute in a source.';
   END IF;
-  reason := NULL;
-  cols := NULL;
 
   SELECT * INTO last FROM @extschema@.unify_run ORDER BY run_id DESC LIMIT 1;
   incremental := NOT coalesce(full_run, false);
@@ -1260,9 +1260,10 @@ BEGIN
     FOR pass IN SELECT * FROM @extschema@._rule_passes(r.conditions, refine) LOOP
       FOR sw IN SELECT unnest(ARRAY[false, true]) LOOP
         IF NOT sw OR @extschema@._rule_swaps(r.conditions) THEN
-          EXECUTE format('SELECT coalesce(%s, false) OR coalesce(%s, false) FROM pg_temp._cdp_xa a, pg_temp._cdp_xb b',
-                         @extschema@._pass_join_sql(pass, sw),
-                         replace(replace(replace(@extschema@._pass_join_sql(pass, sw), 'a.', '#.'), 'b.', 'a.'), '#.', 'b.'))
+          -- either record may be the one blocking reads first
+          EXECUTE format('SELECT coalesce((SELECT %1$s FROM pg_temp._cdp_xa a, pg_temp._cdp_xb b), false) '
+                         '    OR coalesce((SELECT %1$s FROM pg_temp._cdp_xb a, pg_temp._cdp_xa b), false)',
+                         @extschema@._pass_join_sql(pass, sw))
             INTO ok_cand;
           cand := cand OR coalesce(ok_cand, false);
         END IF;

@@ -355,6 +355,26 @@ END;
 $$;
 COMMENT ON FUNCTION @extschema@._check_attribute_name(text) IS 'Internal: raises an error unless the text can be a unified attribute name';
 
+-- Checks the "region" of a phone mapping or link: a region code, or a
+-- non-empty array of them tried in order; what names its owner in errors.
+CREATE FUNCTION @extschema@._check_region(region jsonb, what text)
+RETURNS void
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  IF jsonb_typeof(region) = 'string' THEN
+    PERFORM @extschema@.normalize_phone('+1 212 555 0100', region #>> '{}');
+  ELSIF jsonb_typeof(region) = 'array' AND jsonb_array_length(region) > 0
+        AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(region) x WHERE jsonb_typeof(x) <> 'string') THEN
+    PERFORM @extschema@.normalize_phone('+1 212 555 0100', x) FROM jsonb_array_elements_text(region) x;
+  ELSE
+    RAISE EXCEPTION '"region" of % must be a region code or an array of them', what
+      USING ERRCODE = '22023', HINT = 'Write "GB", or ["US", "GB"] to try regions in order.';
+  END IF;
+END;
+$$;
+COMMENT ON FUNCTION @extschema@._check_region(jsonb, text) IS 'Internal: raises an error unless a phone region (or array of regions) is valid';
+
 -- Validates a source definition and returns its attribute mapping in the
 -- stored form: {attr: {"column": c, "type": t[, "region": r]}}.
 CREATE FUNCTION @extschema@._validate_source(src_name text, rel regclass, key_col name,
@@ -467,15 +487,7 @@ BEGIN
         IF a.key <> 'phone' THEN
           RAISE EXCEPTION '"region" applies to the phone attribute only, not to "%"', a.key USING ERRCODE = '22023';
         END IF;
-        IF jsonb_typeof(spec -> 'region') = 'string' THEN
-          PERFORM @extschema@.normalize_phone('+1 212 555 0100', spec ->> 'region');
-        ELSIF jsonb_typeof(spec -> 'region') = 'array' AND jsonb_array_length(spec -> 'region') > 0
-              AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(spec -> 'region') x WHERE jsonb_typeof(x) <> 'string') THEN
-          PERFORM @extschema@.normalize_phone('+1 212 555 0100', x) FROM jsonb_array_elements_text(spec -> 'region') x;
-        ELSE
-          RAISE EXCEPTION '"region" of attribute "%" must be a region code or an array of them', a.key
-            USING ERRCODE = '22023', HINT = 'Write "GB", or ["US", "GB"] to try regions in order.';
-        END IF;
+        PERFORM @extschema@._check_region(spec -> 'region', format('attribute "%s"', a.key));
       END IF;
     ELSE
       IF NOT spec ? 'type' THEN
