@@ -127,6 +127,7 @@ SELECT cdp.add_activity('x', 'act.orders', 'ordered_at', '{"source": "nope", "co
 SELECT cdp.add_activity('x', 'act.orders', 'ordered_at', '{"attribute": "shoe_size", "column": "web_id"}');
 SELECT cdp.add_activity('x', 'act.orders', 'ordered_at', '{"source": "web", "column": "web_id", "via": "x"}');
 SELECT cdp.add_activity('x', 'act.orders', 'ordered_at', '{"source": "web"}');
+SELECT cdp.add_activity('x', 'act.orders', 'ordered_at', '{"attribute": "email", "column": "web_id", "region": "GB"}');
 SELECT cdp.add_activity('x', 'act.orders', 'ordered_at', '{"source": "web", "column": "nope"}');
 SELECT cdp.add_activity('x', 'act.nokey', 'at', '{"source": "web", "column": "e"}');
 SELECT cdp.add_activity('x', 'act.nokey', 'at', '{"source": "web", "column": "e", "key": "a"}');

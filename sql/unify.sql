@@ -59,6 +59,7 @@ SELECT cdp.add_source('dup', 'shop.dup', 'k', '{"sources": {"column": "d", "type
 SELECT cdp.add_source('dup', 'shop.dup', 'k', '{"email": {"column": "e", "colour": "red"}}');
 SELECT cdp.add_source('dup', 'shop.dup', 'k', '{"email": {"column": "e", "region": "GB"}}');
 SELECT cdp.add_source('dup', 'shop.dup', 'k', '{"phone": {"column": "e", "region": "XX"}}');
+SELECT cdp.add_source('dup', 'shop.dup', 'k', '{"phone": {"column": "e", "region": [44]}}');
 SELECT cdp.add_source('dup', 'shop.dup', 'k', '[]');
 SELECT cdp.add_source('dup', 'shop.dup', 'k', '{"email": "e"}', updated_at_column => 'd');
 SELECT cdp.add_source('web', 'shop.dup', 'k', '{"email": "e"}');
