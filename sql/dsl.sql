@@ -165,8 +165,10 @@ RETURNS TABLE (customer_id bigint, value text) LANGUAGE plpgsql AS $$
 DECLARE
   c jsonb := cdp.compile_measure(def, (SELECT catalog FROM dsl_catalog));
 BEGIN
+  -- the rows of every activity, so that customer 4 is there too
   RETURN QUERY EXECUTE format(
-    'SELECT x.customer_id, (%s)::text FROM dsl_activity x GROUP BY x.customer_id', c ->> 'select')
+    'SELECT x.customer_id, (%s)::text FROM %s x GROUP BY x.customer_id', c ->> 'select',
+    cdp._activity_rows_sql(c -> 'columns', ARRAY(SELECT DISTINCT activity FROM dsl_activity), 'dsl_activity'))
     USING at;
 END $$;
 
@@ -227,6 +229,17 @@ SELECT m.id, dsl_default(m.definition, '2026-07-01') AS "default", e.expected AS
        dsl_default(m.definition, '2026-07-01') IS NOT DISTINCT FROM e.expected AS ok
   FROM dsl_measure m JOIN dsl_expected e ON e.id = m.id AND e.customer_id = 4
  ORDER BY m.id;
+
+-- the columns a measure reads, each extracted once per row whatever the
+-- number of aggregates reading it; a name too long for an identifier
+SELECT cdp.compile_measure('sum(purchase.amount) / count(purchase) + max(purchase.amount where channel = ''web'')',
+                           catalog) -> 'columns' AS columns FROM dsl_catalog;
+SELECT cdp._activity_rows_sql(cdp.compile_measure('sum(purchase.amount where channel = ''web'')', catalog) -> 'columns',
+                              '{purchase}', 'dsl_activity') AS rows_sql FROM dsl_catalog;
+SELECT c.key, c.value
+  FROM jsonb_each(cdp.compile_measure('sum(' || repeat('a', 40) || '.' || repeat('b', 30) || ')',
+         jsonb_build_object(repeat('a', 40), jsonb_build_object('columns', jsonb_build_object(repeat('b', 30), 'numeric'))))
+         -> 'columns') c;
 
 -- ---- 4. the aggregates ----
 -- the state in text form (OIDs of text, integer and numeric)

@@ -85,6 +85,88 @@ CALL cdp.refresh_measures('2026-02-15 12:00+00');
 SELECT count(*) AS favourite_columns FROM pg_attribute
  WHERE attrelid = 'cdp.customer_measure'::regclass AND attname = 'favourite' AND NOT attisdropped;
 
+-- incremental refreshes: the measures are those of the last refresh, so
+-- only customers whose activities changed are computed again
+\set last 'SELECT mode, recomputed, changed_rows, why_full FROM cdp.measure_refresh ORDER BY refresh_id DESC LIMIT 1;'
+-- the values, for comparing an incremental refresh with a full one
+CREATE FUNCTION ms.snapshot() RETURNS SETOF text LANGUAGE sql AS $$
+  SELECT format('%s %s %s %s %s %s %s %s', customer_id, total_spend, spend_30d, orders, web_orders, products,
+                days_since_last, balance)
+    FROM cdp.customer_measure ORDER BY customer_id $$;
+\o /dev/null
+CALL cdp.refresh_measures('2026-02-15 12:00+00');
+\o
+:last
+-- Cat (3) buys a hat on 14 February: refresh_activities writes that one row,
+-- and its customer is pending
+INSERT INTO ms.orders VALUES (6, 'W3', 40, 'hat', 'web', '2026-02-14 10:00+00');
+\o /dev/null
+CALL cdp.refresh_activities();
+\o
+SELECT customer_id FROM cdp.measure_pending ORDER BY 1;
+\o /dev/null
+CALL cdp.refresh_measures('2026-02-15 12:00+00');
+\o
+:last
+SELECT count(*) AS pending_after FROM cdp.measure_pending;
+SELECT customer_id, total_spend, spend_30d, orders, web_orders, products, days_since_last, balance
+  FROM cdp.customer_measure WHERE customer_id = 3;
+CREATE TABLE ms.incremental AS SELECT * FROM ms.snapshot() v;
+\o /dev/null
+CALL cdp.refresh_measures('2026-02-15 12:00+00', "full" => true);
+\o
+:last
+SELECT count(*) AS differences_from_full FROM (
+  (SELECT * FROM ms.incremental EXCEPT SELECT * FROM ms.snapshot())
+  UNION ALL (SELECT * FROM ms.snapshot() EXCEPT SELECT * FROM ms.incremental)) d;
+-- a new reference time with days_since among the measures: every customer
+\o /dev/null
+CALL cdp.refresh_measures('2026-02-16 12:00+00');
+\o
+:last
+-- measures changed: full
+SELECT cdp.drop_measure('days_since_last');
+\o /dev/null
+CALL cdp.refresh_measures('2026-02-15 12:00+00');
+\o
+:last
+-- the reference time moves to 5 March: spend_30d's window becomes (3 Feb,
+-- 5 Mar], so only Ann's order of 1 February leaves it; Ann is computed again
+-- (12.50 -> 7), nobody else
+\o /dev/null
+CALL cdp.refresh_measures('2026-03-05 12:00+00');
+\o
+:last
+SELECT customer_id, spend_30d FROM cdp.customer_measure ORDER BY customer_id;
+DROP TABLE ms.incremental;
+CREATE TABLE ms.incremental AS
+  SELECT format('%s %s %s %s %s', customer_id, total_spend, spend_30d, orders, balance) AS v
+    FROM cdp.customer_measure;
+\o /dev/null
+CALL cdp.refresh_measures('2026-03-05 12:00+00', "full" => true);
+\o
+:last
+SELECT count(*) AS differences_from_full FROM (
+  (SELECT v FROM ms.incremental EXCEPT SELECT format('%s %s %s %s %s', customer_id, total_spend, spend_30d, orders, balance) FROM cdp.customer_measure)
+  UNION ALL
+  (SELECT format('%s %s %s %s %s', customer_id, total_spend, spend_30d, orders, balance) FROM cdp.customer_measure EXCEPT SELECT v FROM ms.incremental)) d;
+-- the order is cancelled: Cat goes back to the defaults
+DELETE FROM ms.orders WHERE order_id = 6;
+\o /dev/null
+CALL cdp.refresh_activities();
+\o
+\o /dev/null
+CALL cdp.refresh_measures('2026-03-05 12:00+00');
+\o
+:last
+SELECT customer_id, total_spend, spend_30d, orders, web_orders, products, balance
+  FROM cdp.customer_measure WHERE customer_id = 3;
+-- refresh_activities with nothing new writes nothing
+\o /dev/null
+CALL cdp.refresh_activities();
+\o
+SELECT count(*) AS pending_after_noop FROM cdp.measure_pending;
+
 -- errors
 SELECT cdp.create_measure('Total', 'sum(purchase.amount)');
 SELECT cdp.create_measure('orders', 'count(purchase)');

@@ -8,8 +8,12 @@
  * the rows of one activity, restricted with FILTER (WHERE x.activity =
  * '<name>' AND <condition> AND <window>), so that all measures of all
  * customers can be computed in one scan of cdp.activity x grouped by
- * x.customer_id.  A column c of an activity is (x.detail ->> 'c')::<type>
- * with the type the catalog gives; occurred_at is the real column.
+ * x.customer_id.  A column c of activity a is the column x."a.c" of the
+ * rows the aggregates read: the compiled form lists those columns
+ * ("columns": ref -> {activity, column, type}), and the caller reads
+ * cdp.activity through a subquery that extracts each of them once per row
+ * (cdp._activity_rows_sql), not once per aggregate; occurred_at is the
+ * real column.
  * Windows are relative to the parameter $1 (timestamptz).  Functions and
  * operators around aggregates compile to the same SQL functions and
  * operators.  Names are checked against the catalog and types are checked
@@ -25,6 +29,7 @@
  */
 #include "postgres.h"
 
+#include "common/md5.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
@@ -98,7 +103,19 @@ typedef struct Compiler
 	List	   *activities;		/* activity names in order of first use */
 	const char *act;			/* activity of the aggregate being compiled */
 	JsonbContainer *act_columns;	/* its columns (may be NULL) */
+	List	   *columns;		/* ColumnRef of every detail column read */
+	List	   *windows;		/* "N unit" of every window relative to $1 */
+	bool		reference;		/* $1 used outside windows (days_since) */
 } Compiler;
+
+/* a detail column read by the measure */
+typedef struct ColumnRef
+{
+	char	   *ref;			/* its name in the rows read: "activity.column" */
+	const char *activity;
+	const char *column;
+	const SqlType *type;
+} ColumnRef;
 
 static CExpr compile(Compiler *c, DslNode *n);
 
@@ -583,8 +600,17 @@ window_sql(Compiler *c, DslNode *n)
 				d;
 
 	if (n->wunit)
-		return psprintf("x.occurred_at > $1 - interval '" INT64_FORMAT " %s' AND x.occurred_at <= $1",
-						n->wn, n->wunit);
+	{
+		char	   *w = psprintf(INT64_FORMAT " %s", n->wn, n->wunit);
+		ListCell   *lc;
+
+		foreach(lc, c->windows)
+			if (strcmp(lfirst(lc), w) == 0)
+				break;
+		if (lc == NULL)
+			c->windows = lappend(c->windows, w);
+		return psprintf("x.occurred_at > $1 - interval '%s' AND x.occurred_at <= $1", w);
+	}
 	if (!parse_date(n->wfrom, &from) || !parse_date(n->wto, &to))
 		dsl_error(&c->lex, ERRCODE_SYNTAX_ERROR, n->wpos, n->wbpos, "invalid window",
 				  "The bounds of a window are dates written as 'YYYY-MM-DD'.",
@@ -840,6 +866,7 @@ compile_function(Compiler *c, DslNode *n)
 	if (strcmp(name, "days_since") == 0)
 	{
 		require_cat(c, linitial(n->args), &a[0], TC_TIME, "days_since");
+		c->reference = true;
 		return cexpr(psprintf("floor(extract(epoch FROM $1 - (%s)::timestamptz) / 86400)::integer", a[0].sql),
 					 type_by_name("integer"),
 					 a[0].dflt ? psprintf("floor(extract(epoch FROM $1 - (%s)::timestamptz) / 86400)::integer", a[0].dflt) : NULL,
@@ -909,6 +936,44 @@ compile_function(Compiler *c, DslNode *n)
 /* ---- expressions ---- */
 
 /*
+ * column_ref
+ *		The name under which column col of the current activity is read,
+ *		recorded in c->columns: "activity.column", or, when that would not
+ *		fit in an identifier, "d." followed by an MD5 of the two names.
+ */
+static const char *
+column_ref(Compiler *c, const char *col, const SqlType *t)
+{
+	ListCell   *lc;
+	ColumnRef  *r;
+	char	   *ref = psprintf("%s.%s", c->act, col);
+
+	if (strlen(ref) >= NAMEDATALEN)
+	{
+		char		hex[33];
+		const char *errstr = NULL;
+		char	   *both = psprintf("%s%c%s", c->act, '\x1f', col);
+
+		if (!pg_md5_hash(both, strlen(both), hex, &errstr))
+			elog(ERROR, "could not compute an MD5 hash: %s", errstr);
+		ref = psprintf("d.%s", hex);
+	}
+	foreach(lc, c->columns)
+	{
+		r = lfirst(lc);
+		if (strcmp(r->ref, ref) == 0)
+			return r->ref;
+	}
+	r = palloc(sizeof(ColumnRef));
+	r->ref = ref;
+	r->activity = c->act;
+	r->column = pstrdup(col);
+	r->type = t;
+	c->columns = lappend(c->columns, r);
+	return ref;
+}
+
+/*
  * compile_column
  *		A column reference inside an aggregate.
  */
@@ -936,10 +1001,7 @@ compile_column(Compiler *c, DslNode *n)
 				 psprintf("unknown column \"%s\" of activity \"%s\"", n->str, c->act),
 				 "The catalog does not list this column for the activity.",
 				 psprintf("Columns of %s: %s.", c->act, key_list(c->act_columns, "occurred_at")));
-	if (t->cat == TC_TEXT)
-		return cexpr(psprintf("(x.detail ->> %s)", quote_literal_cstr(n->str)), t, NULL, false);
-	return cexpr(psprintf("(x.detail ->> %s)::%s", quote_literal_cstr(n->str), t->name),
-				 t, NULL, false);
+	return cexpr(psprintf("x.%s", quote_identifier(column_ref(c, n->str, t))), t, NULL, false);
 }
 
 /*
@@ -1090,7 +1152,11 @@ compile(Compiler *c, DslNode *n)
 /*
  * cdp_compile_measure
  *		SQL function cdp.compile_measure(definition text, catalog jsonb)
- *		returns jsonb {"sql_type", "activities", "select", "default"}.
+ *		returns jsonb {"sql_type", "activities", "columns", "windows",
+ *		"reference", "select", "default"}: "windows" lists the windows
+ *		relative to the reference time ("30 days"), "reference" tells
+ *		whether the value depends on the reference time otherwise
+ *		(days_since), which decides what an incremental refresh recomputes.
  */
 Datum
 cdp_compile_measure(PG_FUNCTION_ARGS)
@@ -1126,7 +1192,30 @@ cdp_compile_measure(PG_FUNCTION_ARGS)
 			appendStringInfoChar(&out, ',');
 		escape_json(&out, lfirst(lc));
 	}
-	appendStringInfoString(&out, "],\"select\":");
+	appendStringInfoString(&out, "],\"columns\":{");
+	foreach(lc, c.columns)
+	{
+		ColumnRef  *r = lfirst(lc);
+
+		if (foreach_current_index(lc) > 0)
+			appendStringInfoChar(&out, ',');
+		escape_json(&out, r->ref);
+		appendStringInfoString(&out, ":{\"activity\":");
+		escape_json(&out, r->activity);
+		appendStringInfoString(&out, ",\"column\":");
+		escape_json(&out, r->column);
+		appendStringInfoString(&out, ",\"type\":");
+		escape_json(&out, r->type->name);
+		appendStringInfoChar(&out, '}');
+	}
+	appendStringInfoString(&out, "},\"windows\":[");
+	foreach(lc, c.windows)
+	{
+		if (foreach_current_index(lc) > 0)
+			appendStringInfoChar(&out, ',');
+		escape_json(&out, lfirst(lc));
+	}
+	appendStringInfo(&out, "],\"reference\":%s,\"select\":", c.reference ? "true" : "false");
 	escape_json(&out, e.sql);
 	appendStringInfoString(&out, ",\"default\":");
 	if (e.dflt)

@@ -435,14 +435,25 @@ BEGIN
      WHERE s.source_key = a.source_key;
   END IF;
 
-  DELETE FROM @extschema@.activity x WHERE x.activity = d.name;
-  DELETE FROM @extschema@.unlinked_activity x WHERE x.activity = d.name;
-  INSERT INTO @extschema@.activity (customer_id, activity, type, occurred_at, source_key, linked_by, link_value, detail)
-  SELECT customer_id, d.name, d.type, occurred_at, source_key, linked_by,
-         CASE WHEN linked_by = 'visitor' THEN NULL ELSE link_value END,
-         detail || CASE WHEN visitor IS NULL THEN '{}' ELSE jsonb_build_object('visitor', visitor) END
+  -- Only rows that are new, changed or gone are written, so that what reads
+  -- the changes of cdp.activity (cdp.measure_pending) sees just those.
+  CREATE TEMP TABLE _cdp_act_new AS
+  SELECT customer_id, d.name AS activity, d.type AS type, occurred_at, source_key, linked_by,
+         CASE WHEN linked_by = 'visitor' THEN NULL ELSE link_value END AS link_value,
+         detail || CASE WHEN visitor IS NULL THEN '{}' ELSE jsonb_build_object('visitor', visitor) END AS detail
     FROM _cdp_act WHERE customer_id IS NOT NULL;
   GET DIAGNOSTICS n_linked = ROW_COUNT;
+  DELETE FROM @extschema@.activity x
+   WHERE x.activity = d.name
+     AND NOT EXISTS (SELECT 1 FROM _cdp_act_new n
+                      WHERE n.source_key = x.source_key AND n.customer_id = x.customer_id AND n.type = x.type
+                        AND n.occurred_at = x.occurred_at AND n.linked_by = x.linked_by
+                        AND n.link_value IS NOT DISTINCT FROM x.link_value AND n.detail = x.detail);
+  INSERT INTO @extschema@.activity (customer_id, activity, type, occurred_at, source_key, linked_by, link_value, detail)
+  SELECT customer_id, activity, type, occurred_at, source_key, linked_by, link_value, detail FROM _cdp_act_new
+  ON CONFLICT (activity, source_key) DO NOTHING;
+  DROP TABLE _cdp_act_new;
+  DELETE FROM @extschema@.unlinked_activity x WHERE x.activity = d.name;
   INSERT INTO @extschema@.unlinked_activity (activity, source_key, occurred_at, reason, link_value)
   SELECT d.name, source_key, occurred_at, reason, link_value FROM _cdp_act WHERE customer_id IS NULL;
   GET DIAGNOSTICS n_unlinked = ROW_COUNT;

@@ -57,7 +57,11 @@ CREATE TABLE @extschema@.measure_refresh (
     scans           integer NOT NULL,
     customers       bigint NOT NULL,
     changed_rows    bigint NOT NULL,
-    ms              jsonb NOT NULL
+    ms              jsonb NOT NULL,
+    mode            text NOT NULL DEFAULT 'full' CHECK (mode IN ('full', 'incremental')),
+    recomputed      bigint,
+    why_full        text,
+    fingerprint     text
 );
 COMMENT ON TABLE @extschema@.measure_refresh IS 'One row per CALL cdp.refresh_measures(): how many measures, scans of cdp.activity, customers and changed rows, and where the time went';
 COMMENT ON COLUMN @extschema@.measure_refresh.refresh_id IS 'refresh number';
@@ -69,10 +73,51 @@ COMMENT ON COLUMN @extschema@.measure_refresh.scans IS 'scans of cdp.activity (o
 COMMENT ON COLUMN @extschema@.measure_refresh.customers IS 'rows of cdp.customer_measure after the refresh';
 COMMENT ON COLUMN @extschema@.measure_refresh.changed_rows IS 'rows of cdp.customer_measure written: new customers and customers whose values changed';
 COMMENT ON COLUMN @extschema@.measure_refresh.ms IS 'milliseconds per step';
+COMMENT ON COLUMN @extschema@.measure_refresh.mode IS 'full (every customer computed) or incremental (only the customers whose values may have changed)';
+COMMENT ON COLUMN @extschema@.measure_refresh.recomputed IS 'customers whose customer measures were computed';
+COMMENT ON COLUMN @extschema@.measure_refresh.why_full IS 'why a refresh that was not asked to be full was full (null when incremental or asked)';
+COMMENT ON COLUMN @extschema@.measure_refresh.fingerprint IS 'MD5 of the customer measures (names, compiled forms, options): an incremental refresh needs the previous one''s';
 COMMENT ON SEQUENCE @extschema@.measure_refresh_refresh_id_seq IS 'numbers measure refreshes';
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.measure_refresh', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.measure_refresh_refresh_id_seq', '');
 GRANT SELECT ON @extschema@.measure_refresh TO PUBLIC;
+
+-- Customers whose activities changed since the last measure refresh: filled
+-- by statement triggers on cdp.activity (refresh_activities writes only the
+-- rows that changed, re-linking moves rows between customers), emptied by
+-- refresh_measures.  Logged, so that a crash loses no change.
+CREATE TABLE @extschema@.measure_pending (
+    customer_id     bigint PRIMARY KEY
+);
+COMMENT ON TABLE @extschema@.measure_pending IS 'Customers whose activities changed since the last CALL cdp.refresh_measures() (what an incremental refresh recomputes)';
+COMMENT ON COLUMN @extschema@.measure_pending.customer_id IS 'the customer (old and new ids of moved activities)';
+
+CREATE FUNCTION @extschema@._activity_changed()
+RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  IF TG_OP IN ('INSERT', 'UPDATE') THEN
+    INSERT INTO @extschema@.measure_pending (customer_id)
+    SELECT DISTINCT customer_id FROM new_rows ON CONFLICT DO NOTHING;
+  END IF;
+  IF TG_OP IN ('DELETE', 'UPDATE') THEN
+    INSERT INTO @extschema@.measure_pending (customer_id)
+    SELECT DISTINCT customer_id FROM old_rows ON CONFLICT DO NOTHING;
+  END IF;
+  RETURN NULL;
+END;
+$$;
+COMMENT ON FUNCTION @extschema@._activity_changed() IS 'Internal: statement trigger of cdp.activity recording the customers whose activities changed in cdp.measure_pending';
+CREATE TRIGGER activity_inserted AFTER INSERT ON @extschema@.activity
+  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._activity_changed();
+CREATE TRIGGER activity_updated AFTER UPDATE ON @extschema@.activity
+  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._activity_changed();
+CREATE TRIGGER activity_deleted AFTER DELETE ON @extschema@.activity
+  REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._activity_changed();
+COMMENT ON TRIGGER activity_inserted ON @extschema@.activity IS 'records the customers of new activities in cdp.measure_pending';
+COMMENT ON TRIGGER activity_updated ON @extschema@.activity IS 'records the old and new customers of changed activities in cdp.measure_pending';
+COMMENT ON TRIGGER activity_deleted ON @extschema@.activity IS 'records the customers of removed activities in cdp.measure_pending';
 
 -- What the measure language may read: every activity with its columns.
 CREATE FUNCTION @extschema@.measure_catalog()
@@ -187,9 +232,45 @@ AS $$
 $$;
 COMMENT ON FUNCTION @extschema@._dimension_sql(text) IS 'Internal: SQL of a business measure dimension';
 
+-- The rows measures read: cdp.activity (or a relation of the same shape)
+-- with every detail column the compiled measures name extracted once per row
+-- and typed, as the column "activity.column" (null on rows of other
+-- activities).  OFFSET NULL keeps the subquery from being flattened into the
+-- aggregates, which would extract a column again for every aggregate reading
+-- it; being a constant (unlike OFFSET 0, which is parsed as a cast), it
+-- still lets the scan run in parallel workers.
+-- customers, when given, names a relation of customer_id that the rows are
+-- restricted to (an incremental refresh).
+CREATE FUNCTION @extschema@._activity_rows_sql(columns jsonb, activities text[],
+                                               relation text DEFAULT '@extschema@.activity',
+                                               customers text DEFAULT NULL)
+RETURNS text
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT format('(SELECT x.customer_id, x.activity, x.type, x.occurred_at, x.detail%s FROM %s x '
+                'WHERE x.activity = ANY (%L::text[])%s OFFSET NULL)',
+                coalesce(string_agg(format(', CASE WHEN x.activity = %L THEN %s END AS %I',
+                                           c.value ->> 'activity',
+                                           CASE WHEN c.value ->> 'type' = 'text'
+                                                THEN format('x.detail ->> %L', c.value ->> 'column')
+                                                ELSE format('(x.detail ->> %L)::%s', c.value ->> 'column', c.value ->> 'type') END,
+                                           c.key), '' ORDER BY c.key), ''),
+                relation, (SELECT coalesce(array_agg(DISTINCT a ORDER BY a), '{}') FROM unnest(activities) a),
+                CASE WHEN customers IS NOT NULL
+                     THEN format(' AND x.customer_id IN (SELECT customer_id FROM %s)', customers) ELSE '' END)
+    FROM jsonb_each(coalesce(columns, '{}')) c
+$$;
+COMMENT ON FUNCTION @extschema@._activity_rows_sql(jsonb, text[], text, text) IS
+  'Internal: the subquery of the activity rows measures read, with their detail columns extracted once per row';
+
 -- The query computing every customer measure in one scan of cdp.activity
--- ($1 is the reference time), and the measures' wanted column types.
-CREATE FUNCTION @extschema@._customer_measure_sql(OUT sql text, OUT wanted jsonb, OUT n integer)
+-- ($1 is the reference time), restricted to the customers of the relation
+-- "customers" when given; the measures' wanted column types, the activities
+-- they read, the windows relative to the reference time, whether a value
+-- depends on the reference time otherwise, and a fingerprint of the whole.
+CREATE FUNCTION @extschema@._customer_measure_sql(customers text DEFAULT NULL,
+    OUT sql text, OUT wanted jsonb, OUT n integer, OUT activities text[], OUT windows text[],
+    OUT reference boolean, OUT fingerprint text)
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -197,9 +278,13 @@ DECLARE
   sel text := '';
   outer_sel text := '';
   acts text[] := '{}';
+  cols jsonb := '{}';
+  parts text := '';
 BEGIN
   wanted := '{}';
   n := 0;
+  windows := '{}';
+  reference := false;
   FOR m IN SELECT * FROM @extschema@.measure WHERE level = 'customer' ORDER BY name LOOP
     sel := sel || format(', %s AS %I', m.compiled ->> 'select', m.name);
     outer_sel := outer_sel || format(', coalesce(a.%1$I, %2$s) AS %1$I', m.name,
@@ -208,21 +293,29 @@ BEGIN
                                         ELSE format('%L::%s', m.options ->> 'default', m.sql_type) END END,
                             m.compiled ->> 'default', format('NULL::%s', m.sql_type)));
     acts := acts || ARRAY(SELECT jsonb_array_elements_text(m.compiled -> 'activities'));
+    cols := cols || coalesce(m.compiled -> 'columns', '{}');
+    windows := windows || ARRAY(SELECT jsonb_array_elements_text(coalesce(m.compiled -> 'windows', '[]')));
+    reference := reference OR coalesce((m.compiled ->> 'reference')::boolean, false);
     wanted := wanted || jsonb_build_object(m.name, m.sql_type);
+    parts := parts || format('%s|%s|%s|', m.name, m.compiled, m.options);
     n := n + 1;
   END LOOP;
+  activities := ARRAY(SELECT DISTINCT v FROM unnest(acts) v ORDER BY v);
+  windows := ARRAY(SELECT DISTINCT v FROM unnest(windows) v ORDER BY v);
+  fingerprint := md5(parts);
   sql := format(
     'SELECT c.customer_id, $1::timestamptz AS refreshed_at%s '
-    '  FROM @extschema@.customer c LEFT JOIN (SELECT x.customer_id%s FROM @extschema@.activity x '
-    '   WHERE x.activity = ANY (%L::text[]) GROUP BY x.customer_id) a ON a.customer_id = c.customer_id',
-    outer_sel, sel, (SELECT coalesce(array_agg(DISTINCT v ORDER BY v), '{}') FROM unnest(acts) v));
+    '  FROM @extschema@.customer c LEFT JOIN (SELECT x.customer_id%s FROM %s x '
+    '   GROUP BY x.customer_id) a ON a.customer_id = c.customer_id%s',
+    outer_sel, sel, @extschema@._activity_rows_sql(cols, activities, '@extschema@.activity', customers),
+    CASE WHEN customers IS NOT NULL THEN format(' WHERE c.customer_id IN (SELECT customer_id FROM %s)', customers) ELSE '' END);
 END;
 $$;
-COMMENT ON FUNCTION @extschema@._customer_measure_sql() IS 'Internal: the one query that computes every customer measure';
+COMMENT ON FUNCTION @extschema@._customer_measure_sql(text) IS 'Internal: the one query that computes every customer measure (of every customer, or of the customers of a relation)';
 
 CREATE FUNCTION @extschema@._explain_measures()
 RETURNS SETOF text
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET enable_indexscan = off
 AS $$
 DECLARE
   q record;
@@ -233,44 +326,93 @@ END;
 $$;
 COMMENT ON FUNCTION @extschema@._explain_measures() IS 'Internal: the plan of the customer measures'' query (tests)';
 
-CREATE PROCEDURE @extschema@.refresh_measures(reference_time timestamptz DEFAULT NULL,
+CREATE PROCEDURE @extschema@.refresh_measures(reference_time timestamptz DEFAULT NULL, "full" boolean DEFAULT false,
     INOUT refresh_id bigint DEFAULT NULL, INOUT measures integer DEFAULT NULL, INOUT scans integer DEFAULT NULL,
-    INOUT customers bigint DEFAULT NULL, INOUT changed_rows bigint DEFAULT NULL, INOUT seconds numeric DEFAULT NULL)
+    INOUT customers bigint DEFAULT NULL, INOUT changed_rows bigint DEFAULT NULL, INOUT mode text DEFAULT NULL,
+    INOUT recomputed bigint DEFAULT NULL, INOUT seconds numeric DEFAULT NULL)
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET client_min_messages = warning SET jit = off
-  -- the one scan reads the whole of cdp.activity: sequentially and in
-  -- parallel, not in customer order through its index
-  SET enable_indexscan = off
 AS $$
 DECLARE
   t0 timestamptz := clock_timestamp();
   t1 timestamptz;
   at timestamptz := coalesce(reference_time, now());
   m @extschema@.measure%ROWTYPE;
+  prev @extschema@.measure_refresh%ROWTYPE;
   q record;
   wanted jsonb;
   ms jsonb := '{}';
   cols text;
   dims text;
   dimobj text;
-  n bigint;
+  why text;
+  old_indexscan text := current_setting('enable_indexscan');
 BEGIN
   PERFORM pg_advisory_xact_lock(1667526773, 3);
   scans := 0;
-  -- customer measures: every one in one scan of cdp.activity
   q := @extschema@._customer_measure_sql();
   measures := q.n;
   wanted := q.wanted;
+
+  -- Incremental when the customer measures are those of the last refresh and
+  -- the reference time moved only windows: then only customers whose
+  -- activities changed (cdp.measure_pending), customers without a row yet,
+  -- and customers with an activity crossing the edge of a window between the
+  -- two reference times can have new values.
+  SELECT * INTO prev FROM @extschema@.measure_refresh r ORDER BY r.refresh_id DESC LIMIT 1;
+  why := CASE WHEN "full" THEN NULL
+              WHEN prev.refresh_id IS NULL THEN 'first refresh'
+              WHEN prev.fingerprint IS DISTINCT FROM q.fingerprint THEN 'customer measures changed'
+              WHEN at <> prev.reference_time AND q.reference THEN 'reference time moved and a measure uses days_since'
+         END;
+  mode := CASE WHEN "full" OR why IS NOT NULL THEN 'full' ELSE 'incremental' END;
   PERFORM @extschema@._sync_columns('@extschema@.customer_measure', wanted, ARRAY['customer_id', 'refreshed_at']);
+
+  t1 := clock_timestamp();
+  DROP TABLE IF EXISTS pg_temp._cdp_todo;
+  CREATE TEMP TABLE _cdp_todo (customer_id bigint PRIMARY KEY);
+  IF mode = 'incremental' THEN
+    WITH p AS (DELETE FROM @extschema@.measure_pending RETURNING customer_id)
+    INSERT INTO _cdp_todo SELECT DISTINCT customer_id FROM p;
+    INSERT INTO _cdp_todo
+    SELECT c.customer_id FROM @extschema@.customer c
+     WHERE NOT EXISTS (SELECT 1 FROM @extschema@.customer_measure cm WHERE cm.customer_id = c.customer_id)
+    ON CONFLICT DO NOTHING;
+    IF at <> prev.reference_time AND cardinality(q.windows) > 0 THEN
+      -- a row enters or leaves window w when it lies in (lo - w, hi - w];
+      -- it enters or leaves the time before the reference in (lo, hi]
+      EXECUTE format(
+        'INSERT INTO pg_temp._cdp_todo SELECT DISTINCT x.customer_id FROM @extschema@.activity x '
+        ' WHERE x.activity = ANY ($3) AND ((x.occurred_at > $1 AND x.occurred_at <= $2)%s) ON CONFLICT DO NOTHING',
+        (SELECT string_agg(format(' OR (x.occurred_at > $1 - interval %1$L AND x.occurred_at <= $2 - interval %1$L)', w), '')
+           FROM unnest(q.windows) w))
+        USING least(at, prev.reference_time), greatest(at, prev.reference_time), q.activities;
+    END IF;
+    ANALYZE pg_temp._cdp_todo;
+    q := @extschema@._customer_measure_sql('pg_temp._cdp_todo');
+    recomputed := (SELECT count(*) FROM pg_temp._cdp_todo);
+  ELSE
+    DELETE FROM @extschema@.measure_pending;
+    -- the one scan reads the whole of cdp.activity: sequentially and in
+    -- parallel, not in customer order through its index
+    PERFORM set_config('enable_indexscan', 'off', true);
+  END IF;
+  ms := ms || jsonb_build_object('changes', round(extract(epoch FROM clock_timestamp() - t1) * 1000));
+
   t1 := clock_timestamp();
   DROP TABLE IF EXISTS pg_temp._cdp_measure;
   EXECUTE 'CREATE TEMP TABLE _cdp_measure AS ' || q.sql USING at;
+  PERFORM set_config('enable_indexscan', old_indexscan, true);
+  IF mode = 'full' THEN
+    recomputed := (SELECT count(*) FROM pg_temp._cdp_measure);
+  END IF;
   IF measures > 0 THEN
     scans := scans + 1;
   END IF;
   ms := ms || jsonb_build_object('customer measures', round(extract(epoch FROM clock_timestamp() - t1) * 1000));
   t1 := clock_timestamp();
   SELECT coalesce(string_agg(format('%I', key), ', ' ORDER BY key), '') INTO cols FROM jsonb_object_keys(wanted) key;
-  DELETE FROM @extschema@.customer_measure cm WHERE NOT EXISTS (SELECT 1 FROM pg_temp._cdp_measure n WHERE n.customer_id = cm.customer_id);
+  DELETE FROM @extschema@.customer_measure cm
+   WHERE NOT EXISTS (SELECT 1 FROM @extschema@.customer c WHERE c.customer_id = cm.customer_id);
   EXECUTE format(
     'INSERT INTO @extschema@.customer_measure AS cm (customer_id, refreshed_at%1$s) '
     'SELECT customer_id, refreshed_at%1$s FROM pg_temp._cdp_measure '
@@ -283,6 +425,7 @@ BEGIN
   GET DIAGNOSTICS changed_rows = ROW_COUNT;
   customers := (SELECT count(*) FROM @extschema@.customer_measure);
   DROP TABLE pg_temp._cdp_measure;
+  DROP TABLE pg_temp._cdp_todo;
   ms := ms || jsonb_build_object('write', round(extract(epoch FROM clock_timestamp() - t1) * 1000));
 
   -- business measures: one grouped scan each
@@ -296,20 +439,20 @@ BEGIN
     DELETE FROM @extschema@.business_measure b WHERE b.measure = m.name;
     EXECUTE format(
       'INSERT INTO @extschema@.business_measure (measure, dimensions, value, refreshed_at) '
-      'SELECT %1$L, jsonb_build_object(%2$s), to_jsonb(%3$s), $1 FROM @extschema@.activity x '
-      ' WHERE x.activity = ANY (%4$L::text[])%5$s',
+      'SELECT %1$L, jsonb_build_object(%2$s), to_jsonb(%3$s), $1 FROM %4$s x%5$s',
       m.name, dimobj, m.compiled ->> 'select',
-      ARRAY(SELECT jsonb_array_elements_text(m.compiled -> 'activities')),
+      @extschema@._activity_rows_sql(m.compiled -> 'columns', ARRAY(SELECT jsonb_array_elements_text(m.compiled -> 'activities'))),
       CASE WHEN dims = '' THEN '' ELSE ' GROUP BY ' || dims END) USING at;
     scans := scans + 1;
     measures := measures + 1;
   END LOOP;
   ms := ms || jsonb_build_object('business measures', round(extract(epoch FROM clock_timestamp() - t1) * 1000));
-  INSERT INTO @extschema@.measure_refresh (started_at, finished_at, reference_time, measures, scans, customers, changed_rows, ms)
-  VALUES (t0, clock_timestamp(), at, measures, scans, customers, changed_rows, ms)
+  INSERT INTO @extschema@.measure_refresh (started_at, finished_at, reference_time, measures, scans, customers, changed_rows, ms,
+                                           mode, recomputed, why_full, fingerprint)
+  VALUES (t0, clock_timestamp(), at, measures, scans, customers, changed_rows, ms, mode, recomputed, why, q.fingerprint)
   RETURNING measure_refresh.refresh_id INTO refresh_id;
   seconds := round(extract(epoch FROM clock_timestamp() - t0)::numeric, 3);
 END;
 $$;
-COMMENT ON PROCEDURE @extschema@.refresh_measures(timestamptz, bigint, integer, integer, bigint, bigint, numeric) IS
-  'Computes every customer measure in one scan of cdp.activity (windows end at reference_time, default now()) into cdp.customer_measure, and each business measure into cdp.business_measure; returns what it did, kept in cdp.measure_refresh';
+COMMENT ON PROCEDURE @extschema@.refresh_measures(timestamptz, boolean, bigint, integer, integer, bigint, bigint, text, bigint, numeric) IS
+  'Computes the customer measures (windows end at reference_time, default now()) into cdp.customer_measure: incrementally, for the customers whose values may have changed since the last refresh, when the measures are the same and no days_since measure meets a new reference time, else (or with full => true) for every customer in one scan of cdp.activity; and each business measure into cdp.business_measure; returns what it did, kept in cdp.measure_refresh';

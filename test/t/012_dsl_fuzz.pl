@@ -225,7 +225,7 @@ $node->safe_psql(
 	CREATE TABLE dsl_fuzz (id int PRIMARY KEY, d text);
 	COPY dsl_fuzz FROM '$file_sql' WITH (ENCODING 'UTF8');
 	CREATE TABLE dsl_errors (fn text, id int, state text, msg text);
-	CREATE TABLE dsl_ok (id int, sql text);
+	CREATE TABLE dsl_ok (id int, sql text, rows_sql text);
 	CREATE TABLE act (customer_id bigint, activity text, type text,
 		occurred_at timestamptz, source_key text, detail jsonb);
 	INSERT INTO act VALUES
@@ -262,7 +262,8 @@ my ($ret, $out, $err) = $node->psql(
 			END;
 			BEGIN
 				j := cdp.compile_measure(r.d, '$catalog');
-				INSERT INTO dsl_ok VALUES (r.id, j ->> 'select');
+				INSERT INTO dsl_ok VALUES (r.id, j ->> 'select', cdp._activity_rows_sql(j -> 'columns',
+					  ARRAY(SELECT jsonb_array_elements_text(j -> 'activities')), 'act'));
 			EXCEPTION WHEN OTHERS THEN
 				INSERT INTO dsl_errors VALUES ('compile', r.id, SQLSTATE, SQLERRM);
 			END;
@@ -308,7 +309,7 @@ cmp_ok($compiled, '>', 500, 'the grammar-generated measures compile');
 	BEGIN
 		FOR r IN SELECT * FROM dsl_ok ORDER BY id LOOP
 			BEGIN
-				EXECUTE format('SELECT x.customer_id, %s FROM act x GROUP BY x.customer_id', r.sql)
+				EXECUTE format('SELECT x.customer_id, %s FROM %s x GROUP BY x.customer_id', r.sql, r.rows_sql)
 				  USING timestamptz '2026-07-01';
 			EXCEPTION WHEN OTHERS THEN
 				INSERT INTO dsl_run_errors VALUES (r.id, SQLSTATE, SQLERRM, r.sql);
