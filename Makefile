@@ -49,13 +49,14 @@ SQL_PARTS = \
 	src/sql/unify.sql \
 	src/sql/dsl.sql \
 	src/sql/activity.sql \
-	src/sql/measure.sql
+	src/sql/measure.sql \
+	src/sql/segment.sql
 
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
 EXTRA_CLEAN = src/sql/nickname_data.sql
 
 # pg_regress tests, run in this order by test/run.sh in a temporary instance.
-REGRESS = init distance jaro normalize email phone metaphone names merge cluster unify activity dsl measure comments
+REGRESS = init distance jaro normalize email phone metaphone names merge cluster unify activity dsl measure segment comments
 
 PG_CFLAGS += -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare \
 	-Wno-missing-field-initializers

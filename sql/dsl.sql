@@ -361,11 +361,28 @@ SELECT label, sqlstate_of(format('SELECT cdp.compile_measure(%L, %L)', d, (SELEC
                ('sum(purchase.amout)', 'sum(purchase.amout)'),
                ('summ(purchase.amount)', 'summ(purchase.amount)'),
                ('sum(purchase.product)', 'sum(purchase.product)'),
-               ('300 unary minus', repeat('-', 300) || '1'),
+               ('300 unary minus', repeat('- ', 300) || '1'),
                ('a malformed catalog', NULL),
                ('count(purchase)', 'count(purchase)')) t(label, d)
  WHERE d IS NOT NULL;
 SELECT sqlstate_of($$SELECT cdp.compile_measure('count(purchase)', '{"purchase": []}')$$) AS malformed_catalog;
+-- the syntax segments add: comments, typed literals, segment references,
+-- set operations, date windows, text operators, before/after, exists
+SELECT cdp.parse_expression($$a = 1 -- a comment
+  -- a whole line
+  and b = 2 --$$) AS comments;
+SELECT cdp.parse_expression($$date '2026-01-31' < timestamp '2026-02-01 10:00+00' - interval '1 day'$$) AS typed;
+SELECT cdp.parse_expression($$in segment 'vip' or segment 'a' union segment 'b' intersect segment 'c' except segment 'd'$$) AS sets;
+SELECT cdp.parse_expression($$birth_date within next 14 days and signup within last 2 weeks$$) AS date_windows;
+SELECT cdp.parse_expression($$city contains 'ill' and city starts with 'L' and city ends with 'e'$$) AS text_ops;
+SELECT cdp.parse_expression($$last(purchase.occurred_at) before now() and not exists(purchase where amount > 5 within 7 days)$$) AS exists_before;
+-- the words are keywords only in their place: elsewhere they are names
+SELECT cdp.parse_expression($$segment + union * date - next$$) AS plain_names;
+-- "--" always starts a comment, as in SQL: write "- -1" for a double minus
+SELECT cdp.parse_expression('1 --1') AS minus_minus;
+SELECT cdp.parse_expression($$segment ''$$);
+SELECT cdp.parse_expression($$in city 'x'$$);
+SELECT cdp.parse_expression($$x within 3$$);
 -- an error far into a long definition shows an excerpt around it
 SELECT cdp.parse_expression(repeat('a + ', 30) || 'b c' || repeat(' + d', 30));
 

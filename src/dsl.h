@@ -70,7 +70,14 @@ typedef enum DslKind
 	DN_IN,						/* negated, list */
 	DN_BETWEEN,					/* negated, low, high */
 	DN_ISNULL,					/* negated */
-	DN_CALL
+	DN_CALL,
+	DN_TYPED,					/* date / interval / timestamp 'literal':
+								 * str the text, qualifier the type */
+	DN_SEGMENT,					/* [in] segment 'name': str the name */
+	DN_SETOP,					/* op union / intersect / except */
+	DN_DATEWIN,					/* left within next|last n unit: str is
+								 * "next" or "last", wn and wunit */
+	DN_TEXTOP					/* op contains / starts with / ends with */
 } DslKind;
 
 typedef struct DslNode DslNode;

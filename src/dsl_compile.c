@@ -29,6 +29,8 @@
  */
 #include "postgres.h"
 
+#include <limits.h>
+
 #include "common/md5.h"
 #include "fmgr.h"
 #include "miscadmin.h"
@@ -40,6 +42,7 @@
 #include "dsl.h"
 
 PG_FUNCTION_INFO_V1(cdp_compile_measure);
+PG_FUNCTION_INFO_V1(cdp_compile_segment);
 
 /* type categories */
 #define TC_NUMERIC 'N'
@@ -48,6 +51,7 @@ PG_FUNCTION_INFO_V1(cdp_compile_measure);
 #define TC_TIME 'D'
 #define TC_UNKNOWN 'U'			/* a string literal or NULL: fits anything */
 #define TC_ARRAY 'A'
+#define TC_INTERVAL 'I'
 
 typedef struct SqlType
 {
@@ -69,6 +73,7 @@ static const SqlType types[] = {
 	{"timestamptz", TC_TIME, 0},
 	{"timestamp", TC_TIME, 0},
 	{"date", TC_TIME, 0},
+	{"interval", TC_INTERVAL, 0},
 	{"unknown", TC_UNKNOWN, 0},
 	{NULL, 0, 0}
 };
@@ -83,7 +88,7 @@ static const char *const type_aliases[][2] = {
 	{"timestamp without time zone", "timestamp"}, {NULL, NULL}
 };
 
-#define FUNCTION_HINT "Aggregates: count, sum, avg, min, max, first, last, argmax, argmin, top; functions: days_since, coalesce, nullif, abs, round, least, greatest."
+#define FUNCTION_HINT "Aggregates: count, sum, avg, min, max, first, last, argmax, argmin, top, exists; functions: days_since, now, coalesce, nullif, abs, round, least, greatest."
 
 /* a compiled expression */
 typedef struct CExpr
@@ -106,6 +111,15 @@ typedef struct Compiler
 	List	   *columns;		/* ColumnRef of every detail column read */
 	List	   *windows;		/* "N unit" of every window relative to $1 */
 	bool		reference;		/* $1 used outside windows (days_since) */
+	/* segments (cdp.compile_segment) */
+	bool		segment;		/* compiling a segment predicate */
+	JsonbContainer *attributes; /* unified attributes: name -> type */
+	JsonbContainer *measures;	/* customer measures: name -> type */
+	JsonbContainer *segments;	/* segments: name -> anything */
+	List	   *aggs;			/* SQL of each aggregate, read as a."agg_<i>" */
+	List	   *segrefs;		/* segment names referenced */
+	bool		uses_measures;	/* a measure is read */
+	bool		unwindowed;		/* an aggregate without a "within" window */
 } Compiler;
 
 /* a detail column read by the measure */
@@ -118,6 +132,9 @@ typedef struct ColumnRef
 } ColumnRef;
 
 static CExpr compile(Compiler *c, DslNode *n);
+static CExpr compile_aggregate(Compiler *c, DslNode *n);
+static CExpr compile_profile_name(Compiler *c, DslNode *n);
+static char *key_list(JsonbContainer *obj, const char *extra);
 
 /*
  * type_by_name
@@ -651,6 +668,54 @@ find_activity(DslNode *n)
 }
 
 /*
+ * segment_aggregate
+ *		In a segment, an aggregate is computed per customer in a grouped
+ *		subquery "a" (c->aggs) and read as a."agg_<i>", with its value over no
+ *		rows for customers the subquery does not have.  Equal aggregates
+ *		are computed once.
+ */
+static CExpr
+segment_aggregate(Compiler *c, CExpr r)
+{
+	ListCell   *lc;
+	int			i = -1;
+	char	   *col;
+
+	foreach(lc, c->aggs)
+		if (strcmp(lfirst(lc), r.sql) == 0)
+		{
+			i = foreach_current_index(lc);
+			break;
+		}
+	if (i < 0)
+	{
+		c->aggs = lappend(c->aggs, r.sql);
+		i = list_length(c->aggs) - 1;
+	}
+	col = psprintf("a.agg_%d", i + 1);
+	r.sql = r.dflt ? psprintf("coalesce(%s, %s)", col, r.dflt) : col;
+	r.has_agg = true;
+	return r;
+}
+
+/*
+ * compile_exists
+ *		exists(activity [where condition] [window]): whether the customer
+ *		has such a row, i.e. count(...) > 0.
+ */
+static CExpr
+compile_exists(Compiler *c, DslNode *n)
+{
+	DslNode		count = *n;
+	CExpr		r;
+
+	count.str = "count";
+	r = compile_aggregate(c, &count);
+	return cexpr(psprintf("(%s > 0)", r.sql), type_by_name("boolean"),
+				 r.dflt ? psprintf("(%s > 0)", r.dflt) : NULL, r.has_agg);
+}
+
+/*
  * compile_aggregate
  *		An aggregate call: the activity, its arguments, the condition and
  *		the window into "agg(...) FILTER (WHERE ...)".
@@ -801,6 +866,10 @@ compile_aggregate(Compiler *c, DslNode *n)
 	r.sql = psprintf("%s FILTER (WHERE %s)", agg_sql, filt.data);
 	c->act = NULL;
 	c->act_columns = NULL;
+	if (!(n->has_window && n->wunit))
+		c->unwindowed = true;
+	if (c->segment)
+		r = segment_aggregate(c, r);
 	return r;
 }
 
@@ -826,7 +895,9 @@ compile_function(Compiler *c, DslNode *n)
 	int			minargs,
 				maxargs;
 
-	if (strcmp(name, "days_since") == 0 || strcmp(name, "abs") == 0)
+	if (strcmp(name, "now") == 0)
+		minargs = maxargs = 0;
+	else if (strcmp(name, "days_since") == 0 || strcmp(name, "abs") == 0)
 		minargs = maxargs = 1;
 	else if (strcmp(name, "round") == 0)
 		minargs = 1, maxargs = 2;
@@ -853,6 +924,12 @@ compile_function(Compiler *c, DslNode *n)
 				 "Only aggregates take distinct or a where condition.",
 				 "Put distinct and the condition inside the aggregate: count(distinct purchase.product where channel = 'web').");
 
+	if (nargs == 0)
+	{
+		/* now(): the reference time */
+		c->reference = true;
+		return cexpr(pstrdup("$1::timestamptz"), type_by_name("timestamptz"), pstrdup("$1::timestamptz"), false);
+	}
 	a = palloc(sizeof(CExpr) * nargs);
 	foreach(lc, n->args)
 	{
@@ -974,6 +1051,253 @@ column_ref(Compiler *c, const char *col, const SqlType *t)
 }
 
 /*
+ * edit_distance
+ *		Levenshtein distance of two short names (bytes), for suggestions.
+ */
+static int
+edit_distance(const char *a, const char *b)
+{
+	int			la = Min(strlen(a), 100);
+	int			lb = Min(strlen(b), 100);
+	int			row[101];
+	int			i,
+				j;
+
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (i = 1; i <= la; i++)
+	{
+		int			diag = row[0];
+
+		row[0] = i;
+		for (j = 1; j <= lb; j++)
+		{
+			int			up = row[j];
+			int			best = diag + (a[i - 1] == b[j - 1] ? 0 : 1);
+
+			best = Min(best, up + 1);
+			best = Min(best, row[j - 1] + 1);
+			diag = up;
+			row[j] = best;
+		}
+	}
+	return row[lb];
+}
+
+/*
+ * closest_in
+ *		Update *best / *bestd with the key of obj closest to name.
+ */
+static void
+closest_in(JsonbContainer *obj, const char *name, char **best, int *bestd)
+{
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken r;
+
+	if (obj == NULL || !JsonContainerIsObject(obj))
+		return;
+	it = JsonbIteratorInit(obj);
+	while ((r = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		char	   *k;
+		int			d;
+
+		if (r != WJB_KEY)
+			continue;
+		k = pnstrdup(v.val.string.val, v.val.string.len);
+		d = edit_distance(name, k);
+		if (d < *bestd || (d == *bestd && *best && strcmp(k, *best) < 0))
+		{
+			*bestd = d;
+			*best = k;
+		}
+	}
+}
+
+/*
+ * suggestion
+ *		A hint naming the known name closest to name among attributes,
+ *		measures, activities and segments (or listing what is known).
+ */
+static char *
+suggestion(Compiler *c, const char *name)
+{
+	char	   *best = NULL;
+	int			bestd = INT_MAX;
+
+	closest_in(c->attributes, name, &best, &bestd);
+	closest_in(c->measures, name, &best, &bestd);
+	closest_in(c->catalog, name, &best, &bestd);
+	closest_in(c->segments, name, &best, &bestd);
+	if (best != NULL && bestd <= Max(2, (int) strlen(name) / 3))
+		return psprintf("Did you mean \"%s\"? Names are unified attributes (%s), measures (%s), activities in aggregates, and segment 'name'.",
+						best, key_list(c->attributes, NULL), key_list(c->measures, NULL));
+	return psprintf("Names are unified attributes (%s), measures (%s), activities in aggregates, and segment 'name'.",
+					key_list(c->attributes, NULL), key_list(c->measures, NULL));
+}
+
+/*
+ * catalog_type
+ *		The SqlType of a catalog entry (a type name string), or a catalog
+ *		error naming what.
+ */
+static const SqlType *
+catalog_type(JsonbValue *t, const char *what)
+{
+	char	   *name;
+	int			i;
+	const SqlType *st;
+
+	if (t->type != jbvString)
+		bad_catalog(psprintf("The type of %s is not a string.", what));
+	name = pnstrdup(t->val.string.val, t->val.string.len);
+	for (i = 0; name[i]; i++)
+		name[i] = pg_tolower((unsigned char) name[i]);
+	for (i = 0; type_aliases[i][0]; i++)
+		if (strcmp(name, type_aliases[i][0]) == 0)
+			name = pstrdup(type_aliases[i][1]);
+	st = type_by_name(name);
+	if (st == NULL || st->cat == TC_UNKNOWN)
+		return NULL;
+	return st;
+}
+
+/*
+ * compile_profile_name
+ *		In a segment, a name outside aggregates: a unified attribute
+ *		(c."name") or a customer measure (m."name"); anything else is a
+ *		42703 error suggesting the closest known name.
+ */
+static CExpr
+compile_profile_name(Compiler *c, DslNode *n)
+{
+	JsonbValue *t;
+	const SqlType *st;
+	static const SqlType array_type = {"array", TC_ARRAY, 0};
+
+	if ((t = object_get(c->attributes, n->str)) != NULL)
+	{
+		st = catalog_type(t, psprintf("attribute \"%s\"", n->str));
+		if (st == NULL)
+		{
+			/* an attribute of a type the language does not know (arrays…) */
+			CExpr		e = cexpr(psprintf("c.%s", quote_identifier(n->str)), &array_type, NULL, false);
+
+			e.array_of = "text";
+			return e;
+		}
+		return cexpr(psprintf("c.%s", quote_identifier(n->str)), st, NULL, false);
+	}
+	if ((t = object_get(c->measures, n->str)) != NULL)
+	{
+		char	   *tn;
+
+		c->uses_measures = true;
+		if (t->type == jbvString && t->val.string.len > 2 &&
+			strncmp(t->val.string.val + t->val.string.len - 2, "[]", 2) == 0)
+		{
+			CExpr		e = cexpr(psprintf("m.%s", quote_identifier(n->str)), &array_type, NULL, false);
+
+			tn = pnstrdup(t->val.string.val, t->val.string.len - 2);
+			e.array_of = tn;
+			return e;
+		}
+		st = catalog_type(t, psprintf("measure \"%s\"", n->str));
+		if (st == NULL)
+			bad_catalog(psprintf("Measure \"%s\" has a type the language does not know.", n->str));
+		return cexpr(psprintf("m.%s", quote_identifier(n->str)), st, NULL, false);
+	}
+	if (object_get(c->catalog, n->str) != NULL)
+		error_at(c, ERRCODE_UNDEFINED_COLUMN, n,
+				 psprintf("activity \"%s\" outside an aggregate", n->str),
+				 "Activities are read through aggregates.",
+				 psprintf("Write e.g. count(%s) within 30 days >= 1 or exists(%s within 7 days).", n->str, n->str));
+	error_at(c, ERRCODE_UNDEFINED_COLUMN, n,
+			 psprintf("unknown name \"%s\"", n->str),
+			 "It is not a unified attribute, a measure or an activity.",
+			 suggestion(c, n->str));
+	return cexpr(NULL, NULL, NULL, false);	/* keep the compiler quiet */
+}
+
+/*
+ * valid_interval
+ *		Whether s is an interval the language accepts: one or more
+ *		"<whole number> <unit>" (seconds … years, singular or plural).
+ */
+static bool
+valid_interval(const char *s)
+{
+	static const char *const units[] = {
+		"second", "seconds", "minute", "minutes", "hour", "hours", "day", "days",
+		"week", "weeks", "month", "months", "year", "years", NULL
+	};
+	int			parts = 0;
+
+	for (;;)
+	{
+		const char *w;
+		int			i,
+					len,
+					digits = 0;
+
+		while (*s == ' ')
+			s++;
+		if (*s == '\0')
+			return parts > 0;
+		while (isdigit((unsigned char) *s))
+			s++, digits++;
+		if (digits == 0 || digits > 6 || *s != ' ')
+			return false;
+		while (*s == ' ')
+			s++;
+		w = s;
+		while ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z'))
+			s++;
+		len = s - w;
+		for (i = 0; units[i]; i++)
+			if ((int) strlen(units[i]) == len && pg_strncasecmp(w, units[i], len) == 0)
+				break;
+		if (units[i] == NULL)
+			return false;
+		parts++;
+	}
+}
+
+/*
+ * compile_typed
+ *		date 'YYYY-MM-DD', timestamp '...', interval 'n unit ...': a
+ *		checked, quoted and cast constant.
+ */
+static CExpr
+compile_typed(Compiler *c, DslNode *n)
+{
+	int			jd;
+
+	if (strcmp(n->qualifier, "date") == 0)
+	{
+		if (!parse_date(n->str, &jd))
+			mismatch(c, n, "invalid date", psprintf("'%.40s' is not a date.", n->str),
+					 "Write a date as date '2026-01-31'.");
+		return cexpr(psprintf("%s::date", quote_literal_cstr(n->str)), type_by_name("date"),
+					 psprintf("%s::date", quote_literal_cstr(n->str)), false);
+	}
+	if (strcmp(n->qualifier, "timestamp") == 0)
+	{
+		if (!valid_timestamp(n->str))
+			mismatch(c, n, "invalid timestamp", psprintf("'%.40s' is not a timestamp.", n->str),
+					 "Write a timestamp as timestamp '2026-01-31 14:30:00+00'.");
+		return cexpr(psprintf("%s::timestamptz", quote_literal_cstr(n->str)), type_by_name("timestamptz"),
+					 psprintf("%s::timestamptz", quote_literal_cstr(n->str)), false);
+	}
+	if (!valid_interval(n->str))
+		mismatch(c, n, "invalid interval", psprintf("'%.40s' is not an interval the language knows.", n->str),
+				 "Write an interval as interval '180 days' or interval '1 year 6 months' (seconds to years).");
+	return cexpr(psprintf("%s::interval", quote_literal_cstr(n->str)), type_by_name("interval"),
+				 psprintf("%s::interval", quote_literal_cstr(n->str)), false);
+}
+
+/*
  * compile_column
  *		A column reference inside an aggregate.
  */
@@ -982,11 +1306,18 @@ compile_column(Compiler *c, DslNode *n)
 {
 	const SqlType *t;
 
+	if (c->act == NULL && c->segment && n->qualifier == NULL)
+		return compile_profile_name(c, n);
+	if (c->act == NULL && c->segment && object_get(c->catalog, n->qualifier) == NULL)
+		error_at(c, ERRCODE_UNDEFINED_COLUMN, n,
+				 psprintf("unknown name \"%s.%s\"", n->qualifier, n->str),
+				 psprintf("\"%s\" is not an activity; outside aggregates a definition names unified attributes and measures.", n->qualifier),
+				 suggestion(c, n->qualifier));
 	if (c->act == NULL)
 		error_at(c, ERRCODE_UNDEFINED_COLUMN, n,
 				 psprintf("column \"%s%s%s\" outside an aggregate", n->qualifier ? n->qualifier : "",
 						  n->qualifier ? "." : "", n->str),
-				 "A measure reads activities only through aggregates.",
+				 "Activities are read only through aggregates.",
 				 "Wrap the column in an aggregate, e.g. sum(purchase.amount) or last(email.status).");
 	if (n->qualifier && strcmp(n->qualifier, c->act) != 0)
 		error_at(c, ERRCODE_UNDEFINED_COLUMN, n,
@@ -1062,6 +1393,16 @@ compile(Compiler *c, DslNode *n)
 		case DN_BINARY:
 			l = compile(c, n->left);
 			r = compile(c, n->right);
+			if ((strcmp(n->str, "+") == 0 || strcmp(n->str, "-") == 0) &&
+				((l.type->cat == TC_TIME && r.type->cat == TC_INTERVAL) ||
+				 (strcmp(n->str, "+") == 0 && l.type->cat == TC_INTERVAL && r.type->cat == TC_TIME)))
+			{
+				/* a time moved by an interval */
+				return cexpr(psprintf("((%s)::timestamptz %s %s)", l.sql, n->str, r.sql),
+							 type_by_name("timestamptz"),
+							 (l.dflt && r.dflt) ? psprintf("((%s)::timestamptz %s %s)", l.dflt, n->str, r.dflt) : NULL,
+							 l.has_agg || r.has_agg);
+			}
 			require_cat(c, n->left, &l, TC_NUMERIC, psprintf("operator %s", n->str));
 			require_cat(c, n->right, &r, TC_NUMERIC, psprintf("operator %s", n->str));
 			t = common_type(c, n, &l, &r, psprintf("operator %s", n->str));
@@ -1141,12 +1482,141 @@ compile(Compiler *c, DslNode *n)
 						 psprintf("(%s IS %sNULL)", l.dflt ? l.dflt : "NULL", not),
 						 l.has_agg);
 		case DN_CALL:
+			if (strcmp(n->str, "exists") == 0)
+				return compile_exists(c, n);
 			if (dsl_is_aggregate_name(n->str))
 				return compile_aggregate(c, n);
 			return compile_function(c, n);
+		case DN_TYPED:
+			return compile_typed(c, n);
+		case DN_SEGMENT:
+			{
+				ListCell   *lc2;
+
+				if (!c->segment)
+					error_at(c, ERRCODE_SYNTAX_ERROR, n, "segment reference in a measure",
+							 "Only segment definitions can refer to segments.",
+							 "Use segment 'name' in cdp.create_segment definitions.");
+				if (c->act != NULL)
+					error_at(c, ERRCODE_SYNTAX_ERROR, n, "segment reference inside an aggregate",
+							 "An aggregate's condition reads the columns of its activity.",
+							 "Combine the segment with the aggregate condition: in segment 'vip' and count(purchase) > 2.");
+				if (object_get(c->segments, n->str) == NULL)
+					error_at(c, ERRCODE_UNDEFINED_TABLE, n,
+							 psprintf("unknown segment \"%s\"", n->str),
+							 "No segment of this name exists.",
+							 psprintf("Segments: %s.", key_list(c->segments, NULL)));
+				foreach(lc2, c->segrefs)
+					if (strcmp(lfirst(lc2), n->str) == 0)
+						break;
+				if (lc2 == NULL)
+					c->segrefs = lappend(c->segrefs, n->str);
+				return cexpr(psprintf("EXISTS (SELECT 1 FROM cdp.segment_member sm WHERE sm.segment = %s "
+									  "AND sm.customer_id = c.customer_id AND sm.exited_at IS NULL)",
+									  quote_literal_cstr(n->str)),
+							 type_by_name("boolean"), NULL, false);
+			}
+		case DN_SETOP:
+			l = compile(c, n->left);
+			r = compile(c, n->right);
+			require_cat(c, n->left, &l, TC_BOOL, n->str);
+			require_cat(c, n->right, &r, TC_BOOL, n->str);
+			/* a customer is a member when the condition is true, so
+			 * "except" removes only those for whom it is true */
+			if (strcmp(n->str, "union") == 0)
+				return cexpr(psprintf("(%s OR %s)", l.sql, r.sql), type_by_name("boolean"), NULL,
+							 l.has_agg || r.has_agg);
+			if (strcmp(n->str, "intersect") == 0)
+				return cexpr(psprintf("(%s AND %s)", l.sql, r.sql), type_by_name("boolean"), NULL,
+							 l.has_agg || r.has_agg);
+			return cexpr(psprintf("(%s AND NOT coalesce(%s, false))", l.sql, r.sql), type_by_name("boolean"),
+						 NULL, l.has_agg || r.has_agg);
+		case DN_DATEWIN:
+			l = compile(c, n->left);
+			require_cat(c, n->left, &l, TC_TIME, psprintf("within %s", n->str));
+			c->reference = true;
+			if (strcmp(n->str, "next") == 0)
+				/* the next anniversary (today or later) before the end */
+				return cexpr(psprintf("(cdp.next_anniversary((%s)::date, ($1::timestamptz)::date) < ($1::timestamptz)::date + interval '" INT64_FORMAT " %s')",
+									  l.sql, n->wn, n->wunit),
+							 type_by_name("boolean"), NULL, l.has_agg);
+			return cexpr(psprintf("((%s)::timestamptz > $1::timestamptz - interval '" INT64_FORMAT " %s' AND (%s)::timestamptz <= $1::timestamptz)",
+								  l.sql, n->wn, n->wunit, l.sql),
+						 type_by_name("boolean"), NULL, l.has_agg);
+		case DN_TEXTOP:
+			l = compile(c, n->left);
+			r = compile(c, n->right);
+			if (strcmp(n->str, "contains") == 0 && l.type->cat == TC_ARRAY)
+			{
+				if (r.type->cat == TC_UNKNOWN)
+				{
+					r.sql = psprintf("%s::%s", r.sql, l.array_of);
+					r.type = type_by_name(l.array_of) ? type_by_name(l.array_of) : r.type;
+				}
+				else if (r.type->cat == TC_ARRAY ||
+						 (type_by_name(l.array_of) && type_by_name(l.array_of)->cat != r.type->cat))
+					mismatch(c, n->right, "contains mixes an array and another type",
+							 psprintf("The list holds %s, the value has type %s.", l.array_of, type_name(&r)),
+							 "Write e.g. top_categories contains 'shoes'.");
+				return cexpr(psprintf("(%s = ANY (%s))", r.sql, l.sql), type_by_name("boolean"), NULL,
+							 l.has_agg || r.has_agg);
+			}
+			require_cat(c, n->left, &l, TC_TEXT, n->str);
+			require_cat(c, n->right, &r, TC_TEXT, n->str);
+			if (strcmp(n->str, "contains") == 0)
+				return cexpr(psprintf("(strpos(%s, %s) > 0)", l.sql, r.sql), type_by_name("boolean"),
+							 NULL, l.has_agg || r.has_agg);
+			if (strcmp(n->str, "starts with") == 0)
+				return cexpr(psprintf("starts_with(%s, %s)", l.sql, r.sql), type_by_name("boolean"),
+							 NULL, l.has_agg || r.has_agg);
+			return cexpr(psprintf("(right(%1$s, length(%2$s)) = %2$s)", l.sql, r.sql), type_by_name("boolean"),
+						 NULL, l.has_agg || r.has_agg);
 	}
 	elog(ERROR, "unknown node kind %d", (int) n->kind);
 	return l;					/* keep the compiler quiet */
+}
+
+/*
+ * append_reads
+ *		Append to a compiled form what the expression reads:
+ *		,"activities":[...],"columns":{...},"windows":[...],"reference":b
+ */
+static void
+append_reads(StringInfo out, Compiler *c)
+{
+	ListCell   *lc;
+
+	appendStringInfoString(out, ",\"activities\":[");
+	foreach(lc, c->activities)
+	{
+		if (foreach_current_index(lc) > 0)
+			appendStringInfoChar(out, ',');
+		escape_json(out, lfirst(lc));
+	}
+	appendStringInfoString(out, "],\"columns\":{");
+	foreach(lc, c->columns)
+	{
+		ColumnRef  *r = lfirst(lc);
+
+		if (foreach_current_index(lc) > 0)
+			appendStringInfoChar(out, ',');
+		escape_json(out, r->ref);
+		appendStringInfoString(out, ":{\"activity\":");
+		escape_json(out, r->activity);
+		appendStringInfoString(out, ",\"column\":");
+		escape_json(out, r->column);
+		appendStringInfoString(out, ",\"type\":");
+		escape_json(out, r->type->name);
+		appendStringInfoChar(out, '}');
+	}
+	appendStringInfoString(out, "},\"windows\":[");
+	foreach(lc, c->windows)
+	{
+		if (foreach_current_index(lc) > 0)
+			appendStringInfoChar(out, ',');
+		escape_json(out, lfirst(lc));
+	}
+	appendStringInfo(out, "],\"reference\":%s", c->reference ? "true" : "false");
 }
 
 /*
@@ -1168,7 +1638,6 @@ cdp_compile_measure(PG_FUNCTION_ARGS)
 	DslNode    *tree;
 	CExpr		e;
 	StringInfoData out;
-	ListCell   *lc;
 
 	if (!JB_ROOT_IS_OBJECT(catalog))
 		bad_catalog("The catalog is not a JSON object.");
@@ -1185,43 +1654,102 @@ cdp_compile_measure(PG_FUNCTION_ARGS)
 	initStringInfo(&out);
 	appendStringInfoString(&out, "{\"sql_type\":");
 	escape_json(&out, type_name(&e));
-	appendStringInfoString(&out, ",\"activities\":[");
-	foreach(lc, c.activities)
-	{
-		if (foreach_current_index(lc) > 0)
-			appendStringInfoChar(&out, ',');
-		escape_json(&out, lfirst(lc));
-	}
-	appendStringInfoString(&out, "],\"columns\":{");
-	foreach(lc, c.columns)
-	{
-		ColumnRef  *r = lfirst(lc);
-
-		if (foreach_current_index(lc) > 0)
-			appendStringInfoChar(&out, ',');
-		escape_json(&out, r->ref);
-		appendStringInfoString(&out, ":{\"activity\":");
-		escape_json(&out, r->activity);
-		appendStringInfoString(&out, ",\"column\":");
-		escape_json(&out, r->column);
-		appendStringInfoString(&out, ",\"type\":");
-		escape_json(&out, r->type->name);
-		appendStringInfoChar(&out, '}');
-	}
-	appendStringInfoString(&out, "},\"windows\":[");
-	foreach(lc, c.windows)
-	{
-		if (foreach_current_index(lc) > 0)
-			appendStringInfoChar(&out, ',');
-		escape_json(&out, lfirst(lc));
-	}
-	appendStringInfo(&out, "],\"reference\":%s,\"select\":", c.reference ? "true" : "false");
+	append_reads(&out, &c);
+	appendStringInfoString(&out, ",\"select\":");
 	escape_json(&out, e.sql);
 	appendStringInfoString(&out, ",\"default\":");
 	if (e.dflt)
 		escape_json(&out, e.dflt);
 	else
 		appendStringInfoString(&out, "null");
+	appendStringInfoChar(&out, '}');
+	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(out.data)));
+}
+
+/*
+ * object_member
+ *		The object under key of the top-level catalog object, or NULL when
+ *		absent; a non-object is a catalog error.
+ */
+static JsonbContainer *
+object_member(JsonbContainer *root, const char *key)
+{
+	JsonbValue *v = object_get(root, key);
+
+	if (v == NULL)
+		return NULL;
+	if (v->type != jbvBinary || !JsonContainerIsObject(v->val.binary.data))
+		bad_catalog(psprintf("\"%s\" of the catalog is not an object.", key));
+	return v->val.binary.data;
+}
+
+/*
+ * cdp_compile_segment
+ *		SQL function cdp.compile_segment(definition text, catalog jsonb)
+ *		returns jsonb: the definition of a segment compiled against a
+ *		catalog {"attributes": {name: type}, "measures": {name: type},
+ *		"activities": {as for measures}, "segments": {name: ...}}.
+ *		The result: "predicate", a boolean SQL expression over c (a row of
+ *		cdp.customer), m (its row of cdp.customer_measure, when "measures"
+ *		is true) and a (its row of the grouped aggregates: "aggregates"[i]
+ *		is the SQL of a."agg_<i+1>" over the activity rows x), "segments"
+ *		it refers to, "all_windowed" (every aggregate has a "within"
+ *		window, so rows older than the longest can be skipped), and what
+ *		it reads as for measures.  $1 is the reference time.
+ */
+Datum
+cdp_compile_segment(PG_FUNCTION_ARGS)
+{
+	text	   *def = PG_GETARG_TEXT_PP(0);
+	Jsonb	   *catalog = PG_GETARG_JSONB_P(1);
+	char	   *src = text_to_cstring(def);
+	Compiler	c;
+	DslNode    *tree;
+	CExpr		e;
+	StringInfoData out;
+	ListCell   *lc;
+	static JsonbContainer empty_object;
+
+	if (!JB_ROOT_IS_OBJECT(catalog))
+		bad_catalog("The catalog is not a JSON object.");
+	memset(&c, 0, sizeof(c));
+	dsl_lexer_init(&c.lex, src, strlen(src), "segment definition");
+	tree = dsl_parse(&c.lex);
+	c.segment = true;
+	c.catalog = object_member(&catalog->root, "activities");
+	if (c.catalog == NULL)
+	{
+		/* an empty object: no activities */
+		empty_object.header = JB_FOBJECT;
+		c.catalog = &empty_object;
+	}
+	c.attributes = object_member(&catalog->root, "attributes");
+	c.measures = object_member(&catalog->root, "measures");
+	c.segments = object_member(&catalog->root, "segments");
+	e = compile(&c, tree);
+	require_cat(&c, tree, &e, TC_BOOL, "a segment definition");
+
+	initStringInfo(&out);
+	appendStringInfoString(&out, "{\"predicate\":");
+	escape_json(&out, e.sql);
+	appendStringInfoString(&out, ",\"aggregates\":[");
+	foreach(lc, c.aggs)
+	{
+		if (foreach_current_index(lc) > 0)
+			appendStringInfoChar(&out, ',');
+		escape_json(&out, lfirst(lc));
+	}
+	appendStringInfoString(&out, "],\"segments\":[");
+	foreach(lc, c.segrefs)
+	{
+		if (foreach_current_index(lc) > 0)
+			appendStringInfoChar(&out, ',');
+		escape_json(&out, lfirst(lc));
+	}
+	appendStringInfo(&out, "],\"measures\":%s,\"all_windowed\":%s",
+					 c.uses_measures ? "true" : "false",
+					 (c.aggs != NIL && !c.unwindowed) ? "true" : "false");
+	append_reads(&out, &c);
 	appendStringInfoChar(&out, '}');
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(out.data)));
 }

@@ -8,7 +8,8 @@
  * 'strings' ('' is a quote), words (keywords case-insensitively, other
  * words are identifiers folded to lowercase as in SQL), "quoted
  * identifiers" (exact, "" is a quote), and the operators = <> != < <= > >=
- * + - * / % ( ) , .  Outside strings and quoted identifiers only ASCII is
+ * + - * / % ( ) , .  "--" starts a comment that runs to the end of the
+ * line.  Outside strings, quoted identifiers and comments only ASCII is
  * allowed.  The lexer keeps the character position of every token, counting
  * multibyte characters, so errors point where the user sees the problem.
  *
@@ -290,11 +291,27 @@ dsl_next_token(DslLexer *lex, DslToken *tok)
 	const char *s = lex->src;
 	char		c;
 
-	/* white space */
-	while (lex->bpos < lex->len &&
-		   (s[lex->bpos] == ' ' || s[lex->bpos] == '\t' || s[lex->bpos] == '\n' ||
-			s[lex->bpos] == '\r' || s[lex->bpos] == '\f' || s[lex->bpos] == '\v'))
-		advance(lex, 1);
+	/* white space and -- comments (to the end of the line) */
+	for (;;)
+	{
+		while (lex->bpos < lex->len &&
+			   (s[lex->bpos] == ' ' || s[lex->bpos] == '\t' || s[lex->bpos] == '\n' ||
+				s[lex->bpos] == '\r' || s[lex->bpos] == '\f' || s[lex->bpos] == '\v'))
+			advance(lex, 1);
+		if (lex->bpos + 1 < lex->len && s[lex->bpos] == '-' && s[lex->bpos + 1] == '-')
+		{
+			while (lex->bpos < lex->len && s[lex->bpos] != '\n')
+			{
+				int			l = pg_mblen(s + lex->bpos);
+
+				l = Min(l, lex->len - lex->bpos);
+				lex->bpos += l;
+				lex->pos++;
+			}
+			continue;
+		}
+		break;
+	}
 
 	tok->pos = lex->pos;
 	tok->bpos = lex->bpos;

@@ -7,22 +7,35 @@
  *
  * Grammar, precedence from low to high:
  *
- *	  expr	   := and_expr { OR and_expr }
+ *	  expr	   := isect { (UNION | EXCEPT) isect }
+ *	  isect	   := or_expr { INTERSECT or_expr }
+ *	  or_expr  := and_expr { OR and_expr }
  *	  and_expr := not_expr { AND not_expr }
  *	  not_expr := NOT not_expr | cmp_expr
  *	  cmp_expr := add_expr [ (= | <> | != | < | <= | > | >=) add_expr
  *						   | [NOT] (LIKE | ILIKE) add_expr
  *						   | [NOT] IN ( expr { , expr } )
  *						   | [NOT] BETWEEN add_expr AND add_expr
- *						   | IS [NOT] NULL ]
+ *						   | IS [NOT] NULL
+ *						   | (BEFORE | AFTER) add_expr
+ *						   | (CONTAINS | STARTS WITH | ENDS WITH) add_expr
+ *						   | WITHIN (NEXT | LAST) integer unit ]
  *	  add_expr := mul_expr { (+ | -) mul_expr }
  *	  mul_expr := unary { (* | / | %) unary }
  *	  unary    := - unary | postfix
  *	  postfix  := primary [ window ]		(window only after an aggregate call)
  *	  window   := WITHIN integer unit | BETWEEN 'string' AND 'string'
  *	  primary  := number | 'string' | TRUE | FALSE | NULL
+ *				| (DATE | INTERVAL | TIMESTAMP) 'string'
+ *				| [IN] SEGMENT 'string'
+ *				| EXISTS ( name [WHERE expr] [window] )
  *				| name [ . name ] | name ( [args] ) | ( expr )
  *	  args	   := [DISTINCT] expr [WHERE expr] { , expr }
+ *
+ * The words in capitals other than AND, BETWEEN, DISTINCT, FALSE, ILIKE,
+ * IN, IS, LIKE, NOT, NULL, OR, TRUE, WHERE and WITHIN are not reserved:
+ * they are keywords only where the grammar expects them (UNION after an
+ * expression, SEGMENT before a string…), and names anywhere else.
  *
  * Comparisons do not chain (a = b = c is an error).  A BETWEEN right after
  * the closing parenthesis of an aggregate call is always its window; to
@@ -67,6 +80,10 @@ static const char *const unit_names[][2] = {
 #define WINDOW_HINT "Write a window as \"within 30 days\" (hours, days, weeks, months, years) or \"between '2026-01-01' and '2026-06-30'\"."
 
 static DslNode *parse_expr(DslParser *p);
+static DslNode *parse_segment(DslParser *p);
+static DslNode *parse_exists(DslParser *p);
+static void parse_window(DslParser *p, DslNode *call);
+static void parse_length(DslParser *p, DslNode *n, const char *hint);
 
 /*
  * dsl_is_aggregate_name
@@ -112,6 +129,13 @@ static inline bool
 is_kw(const DslToken *t, const char *kw)
 {
 	return t->kind == DT_KEYWORD && strcmp(t->text, kw) == 0;
+}
+
+/* whether token t is the unquoted word w (a keyword only in context) */
+static inline bool
+is_word(const DslToken *t, const char *w)
+{
+	return t->kind == DT_IDENT && !t->quoted && strcmp(t->text, w) == 0;
 }
 
 /* whether the current token is operator op */
@@ -258,6 +282,38 @@ binary(DslParser *p, DslKind kind, const char *op, DslNode *l, DslNode *r)
 /* ---- grammar ---- */
 
 /*
+ * parse_length
+ *		"n unit" of a window (1 <= n <= 100000) into n->wn and n->wunit.
+ */
+static void
+parse_length(DslParser *p, DslNode *n, const char *hint)
+{
+	int			i;
+	char	   *end;
+	long		v;
+
+	if (p->tok.kind != DT_NUMBER || strspn(p->tok.text, "0123456789") != strlen(p->tok.text))
+		unexpected(p, "a whole number of time units after \"within\"", hint);
+	errno = 0;
+	v = strtol(p->tok.text, &end, 10);
+	if (errno != 0 || v < 1 || v > 100000)
+		dsl_error(&p->lex, ERRCODE_SYNTAX_ERROR, p->tok.pos, p->tok.bpos, "syntax error",
+				  "The length of a window must be between 1 and 100000 units.", hint);
+	n->wn = v;
+	advance(p);
+	if (p->tok.kind == DT_IDENT && !p->tok.quoted)
+		for (i = 0; unit_names[i][0]; i++)
+			if (strcmp(p->tok.text, unit_names[i][0]) == 0)
+			{
+				n->wunit = pstrdup(unit_names[i][1]);
+				break;
+			}
+	if (n->wunit == NULL)
+		unexpected(p, "a time unit (hours, days, weeks, months, years)", hint);
+	advance(p);
+}
+
+/*
  * parse_window
  *		After an aggregate call: "within n unit" or "between 'a' and 'b'",
  *		the current token being within or between.
@@ -270,30 +326,8 @@ parse_window(DslParser *p, DslNode *call)
 	call->wbpos = p->tok.bpos;
 	if (is_kw(&p->tok, "within"))
 	{
-		int			i;
-		char	   *end;
-		long		n;
-
 		advance(p);
-		if (p->tok.kind != DT_NUMBER || strspn(p->tok.text, "0123456789") != strlen(p->tok.text))
-			unexpected(p, "a whole number of time units after \"within\"", WINDOW_HINT);
-		errno = 0;
-		n = strtol(p->tok.text, &end, 10);
-		if (errno != 0 || n < 1 || n > 100000)
-			dsl_error(&p->lex, ERRCODE_SYNTAX_ERROR, p->tok.pos, p->tok.bpos, "syntax error",
-					  "The length of a window must be between 1 and 100000 units.", WINDOW_HINT);
-		call->wn = n;
-		advance(p);
-		if (p->tok.kind == DT_IDENT && !p->tok.quoted)
-			for (i = 0; unit_names[i][0]; i++)
-				if (strcmp(p->tok.text, unit_names[i][0]) == 0)
-				{
-					call->wunit = pstrdup(unit_names[i][1]);
-					break;
-				}
-		if (call->wunit == NULL)
-			unexpected(p, "a time unit (hours, days, weeks, months, years)", WINDOW_HINT);
-		advance(p);
+		parse_length(p, call, WINDOW_HINT);
 		return;
 	}
 	/* between 'from' and 'to' */
@@ -349,6 +383,62 @@ parse_call(DslParser *p, DslNode *n)
 }
 
 /*
+ * parse_segment
+ *		"segment 'name'", the current token being the word segment.
+ */
+static DslNode *
+parse_segment(DslParser *p)
+{
+	DslNode    *n = new_node(DN_SEGMENT, &p->tok);
+
+	advance(p);
+	if (p->tok.kind != DT_STRING)
+		unexpected(p, "the name of a segment as a string", "Write a segment reference as segment 'vip'.");
+	if (p->tok.text[0] == '\0')
+		dsl_error(&p->lex, ERRCODE_SYNTAX_ERROR, p->tok.pos, p->tok.bpos, "syntax error",
+				  "The name of a segment is empty.", "Write a segment reference as segment 'vip'.");
+	n->str = p->tok.text;
+	advance(p);
+	return n;
+}
+
+/*
+ * parse_exists
+ *		"exists(activity [where condition] [window])", the current token
+ *		being the word exists: a call named exists whose one argument is
+ *		the activity.
+ */
+static DslNode *
+parse_exists(DslParser *p)
+{
+	DslNode    *n = new_node(DN_CALL, &p->tok);
+	DslNode    *a;
+
+	n->str = pstrdup("exists");
+	advance(p);					/* exists */
+	advance(p);					/* ( */
+	enter(p);
+	if (p->tok.kind != DT_IDENT)
+		unexpected(p, "the name of an activity", "Write exists(purchase within 7 days) or exists(page_view where url like '%/cart%').");
+	a = new_node(DN_COLUMN, &p->tok);
+	a->str = p->tok.text;
+	n->args = list_make1(a);
+	advance(p);
+	if (is_kw(&p->tok, "where"))
+	{
+		advance(p);
+		n->filter = parse_expr(p);
+	}
+	if (is_kw(&p->tok, "within") || is_kw(&p->tok, "between"))
+		parse_window(p, n);
+	leave(p);
+	if (!is_op(&p->tok, ")"))
+		unexpected(p, "\")\" after the activity of exists", "Write exists(purchase within 7 days) or exists(page_view where url like '%/cart%').");
+	advance(p);
+	return set_height(p, n);
+}
+
+/*
  * parse_primary
  *		A literal, a name, a call or a parenthesised expression, with the
  *		window of an aggregate call.
@@ -385,10 +475,42 @@ parse_primary(DslParser *p)
 				advance(p);
 				return n;
 			}
+			if (is_kw(&t, "in"))
+			{
+				/* in segment 'name' */
+				advance(p);
+				if (!is_word(&p->tok, "segment"))
+					unexpected(p, "\"segment\" after \"in\" at the start of a condition",
+							   "Write a segment reference as in segment 'vip'.");
+				n = parse_segment(p);
+				n->pos = t.pos;
+				n->bpos = t.bpos;
+				return n;
+			}
 			unexpected(p, "a value, a name or \"(\"",
 					   psprintf("\"%s\" is a reserved word; to use it as a name, write it in double quotes: \"%s\".", t.text, t.text));
 			break;
 		case DT_IDENT:
+			if (!t.quoted)
+			{
+				DslToken	next;
+
+				peek(p, &next);
+				if (next.kind == DT_STRING &&
+					(is_word(&t, "date") || is_word(&t, "interval") || is_word(&t, "timestamp")))
+				{
+					n = new_node(DN_TYPED, &t);
+					n->qualifier = t.text;
+					n->str = next.text;
+					advance(p);
+					advance(p);
+					return n;
+				}
+				if (next.kind == DT_STRING && is_word(&t, "segment"))
+					return parse_segment(p);
+				if (is_word(&t, "exists") && next.kind == DT_OP && strcmp(next.text, "(") == 0)
+					return parse_exists(p);
+			}
 			advance(p);
 			if (is_op(&p->tok, "("))
 			{
@@ -518,6 +640,42 @@ parse_cmp(DslParser *p)
 		advance(p);
 		return binary(p, DN_COMPARE, op, l, parse_add(p));
 	}
+	if (is_word(&p->tok, "before") || is_word(&p->tok, "after"))
+	{
+		const char *op = is_word(&p->tok, "before") ? "<" : ">";
+
+		advance(p);
+		return binary(p, DN_COMPARE, op, l, parse_add(p));
+	}
+	if (is_word(&p->tok, "contains"))
+	{
+		advance(p);
+		return binary(p, DN_TEXTOP, "contains", l, parse_add(p));
+	}
+	if (is_word(&p->tok, "starts") || is_word(&p->tok, "ends"))
+	{
+		const char *op = is_word(&p->tok, "starts") ? "starts with" : "ends with";
+
+		peek(p, &next);
+		if (is_word(&next, "with"))
+		{
+			advance(p);
+			advance(p);
+			return binary(p, DN_TEXTOP, op, l, parse_add(p));
+		}
+	}
+	if (is_kw(&p->tok, "within"))
+	{
+		/* a date or time: within next|last n unit */
+		advance(p);
+		if (!is_word(&p->tok, "next") && !is_word(&p->tok, "last"))
+			unexpected(p, "\"next\" or \"last\" after \"within\"",
+					   "Only an aggregate call takes a window (count(purchase) within 7 days); a date takes \"within next 14 days\" or \"within last 30 days\".");
+		n = binary(p, DN_DATEWIN, p->tok.text, l, NULL);
+		advance(p);
+		parse_length(p, n, "Write birth_date within next 14 days or signup_date within last 30 days.");
+		return n;
+	}
 	if (is_kw(&p->tok, "is"))
 	{
 		advance(p);
@@ -625,8 +783,43 @@ parse_and(DslParser *p)
 }
 
 /*
+ * parse_or
+ *		Disjunctions, left-associative.
+ */
+static DslNode *
+parse_or(DslParser *p)
+{
+	DslNode    *n = parse_and(p);
+
+	while (is_kw(&p->tok, "or"))
+	{
+		advance(p);
+		n = binary(p, DN_LOGICAL, "or", n, parse_and(p));
+	}
+	return n;
+}
+
+/*
+ * parse_intersect
+ *		Intersections of conditions or segments, left-associative.
+ */
+static DslNode *
+parse_intersect(DslParser *p)
+{
+	DslNode    *n = parse_or(p);
+
+	while (is_word(&p->tok, "intersect"))
+	{
+		advance(p);
+		n = binary(p, DN_SETOP, "intersect", n, parse_or(p));
+	}
+	return n;
+}
+
+/*
  * parse_expr
- *		A full expression (disjunctions, left-associative).
+ *		A full expression: unions and differences (lowest precedence,
+ *		left-associative) of intersections.
  */
 static DslNode *
 parse_expr(DslParser *p)
@@ -634,11 +827,13 @@ parse_expr(DslParser *p)
 	DslNode    *n;
 
 	enter(p);
-	n = parse_and(p);
-	while (is_kw(&p->tok, "or"))
+	n = parse_intersect(p);
+	while (is_word(&p->tok, "union") || is_word(&p->tok, "except"))
 	{
+		const char *op = p->tok.text;
+
 		advance(p);
-		n = binary(p, DN_LOGICAL, "or", n, parse_and(p));
+		n = binary(p, DN_SETOP, op, n, parse_intersect(p));
 	}
 	leave(p);
 	return n;
@@ -695,7 +890,8 @@ dsl_node_to_json(StringInfo out, const DslNode *n)
 {
 	static const char *const kinds[] = {
 		"number", "string", "bool", "null", "column", "unary", "not", "logical",
-		"binary", "compare", "like", "in", "between", "isnull", "call"
+		"binary", "compare", "like", "in", "between", "isnull", "call",
+		"typed", "segment", "setop", "datewindow", "textop"
 	};
 	ListCell   *lc;
 	bool		first = true;
@@ -735,6 +931,20 @@ dsl_node_to_json(StringInfo out, const DslNode *n)
 			appendStringInfoString(out, ",\"arg\":");
 			dsl_node_to_json(out, n->left);
 			break;
+		case DN_TYPED:
+			json_str(out, "type", n->qualifier);
+			json_str(out, "value", n->str);
+			break;
+		case DN_SEGMENT:
+			json_str(out, "name", n->str);
+			break;
+		case DN_DATEWIN:
+			json_str(out, "direction", n->str);
+			appendStringInfo(out, ",\"n\":" INT64_FORMAT ",\"unit\":\"%s\",\"arg\":", n->wn, n->wunit);
+			dsl_node_to_json(out, n->left);
+			break;
+		case DN_SETOP:
+		case DN_TEXTOP:
 		case DN_LOGICAL:
 		case DN_BINARY:
 		case DN_COMPARE:

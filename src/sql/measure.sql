@@ -240,10 +240,11 @@ COMMENT ON FUNCTION @extschema@._dimension_sql(text) IS 'Internal: SQL of a busi
 -- it; being a constant (unlike OFFSET 0, which is parsed as a cast), it
 -- still lets the scan run in parallel workers.
 -- customers, when given, names a relation of customer_id that the rows are
--- restricted to (an incremental refresh).
+-- restricted to (an incremental refresh); condition, when given, is a
+-- further condition on the rows x (segments: not older than their windows).
 CREATE FUNCTION @extschema@._activity_rows_sql(columns jsonb, activities text[],
                                                relation text DEFAULT '@extschema@.activity',
-                                               customers text DEFAULT NULL)
+                                               customers text DEFAULT NULL, condition text DEFAULT NULL)
 RETURNS text
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
 AS $$
@@ -257,10 +258,11 @@ AS $$
                                            c.key), '' ORDER BY c.key), ''),
                 relation, (SELECT coalesce(array_agg(DISTINCT a ORDER BY a), '{}') FROM unnest(activities) a),
                 CASE WHEN customers IS NOT NULL
-                     THEN format(' AND x.customer_id IN (SELECT customer_id FROM %s)', customers) ELSE '' END)
+                     THEN format(' AND x.customer_id IN (SELECT customer_id FROM %s)', customers) ELSE '' END
+                || CASE WHEN condition IS NOT NULL THEN format(' AND (%s)', condition) ELSE '' END)
     FROM jsonb_each(coalesce(columns, '{}')) c
 $$;
-COMMENT ON FUNCTION @extschema@._activity_rows_sql(jsonb, text[], text, text) IS
+COMMENT ON FUNCTION @extschema@._activity_rows_sql(jsonb, text[], text, text, text) IS
   'Internal: the subquery of the activity rows measures read, with their detail columns extracted once per row';
 
 -- The query computing every customer measure in one scan of cdp.activity

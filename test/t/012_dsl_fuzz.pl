@@ -244,7 +244,7 @@ my $catalog = q{{"purchase": {"type": "purchase", "columns": {"amount": "numeric
 	"category": "text", "product": "text"}}, "page_view": {"columns": {"url": "text",
 	"dwell_seconds": "integer"}}, "email": {"columns": {"status": "text"}}}};
 
-# Run both functions over every input, recording errors (a PL/pgSQL loop:
+# Run the parser and both compilers over every input, recording errors (a PL/pgSQL loop:
 # a crash would end it and show as a failed psql).
 my ($ret, $out, $err) = $node->psql(
 	'postgres', qq{
@@ -261,6 +261,13 @@ my ($ret, $out, $err) = $node->psql(
 				INSERT INTO dsl_errors VALUES ('parse', r.id, SQLSTATE, SQLERRM);
 			END;
 			BEGIN
+				PERFORM cdp.compile_segment(r.d, jsonb_build_object('activities', '$catalog'::jsonb,
+					'attributes', '{"city": "text", "birth_date": "date", "tags": "text[]"}'::jsonb,
+					'measures', '{"amount": "numeric", "top": "text[]"}'::jsonb, 'segments', '{"vip": "dynamic"}'::jsonb));
+			EXCEPTION WHEN OTHERS THEN
+				INSERT INTO dsl_errors VALUES ('segment', r.id, SQLSTATE, SQLERRM);
+			END;
+			BEGIN
 				j := cdp.compile_measure(r.d, '$catalog');
 				INSERT INTO dsl_ok VALUES (r.id, j ->> 'select', cdp._activity_rows_sql(j -> 'columns',
 					  ARRAY(SELECT jsonb_array_elements_text(j -> 'activities')), 'act'));
@@ -275,7 +282,8 @@ ok($ret == 0, 'every input ran, no crash') or diag(u($err));
 is($node->safe_psql('postgres', 'SELECT 1'), '1', 'server up after the fuzz');
 
 for my $c ([ 'parse', "'42601', '54001', '42883'" ],
-	[ 'compile', "'42601', '54001', '42703', '42883', '42804'" ])
+	[ 'compile', "'42601', '54001', '42703', '42883', '42804'" ],
+	[ 'segment', "'42601', '54001', '42703', '42883', '42804', '42P01'" ])
 {
 	my ($fn, $allowed) = @$c;
 	my $bad = $node->safe_psql(
