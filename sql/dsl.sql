@@ -383,6 +383,12 @@ SELECT cdp.parse_expression('1 --1') AS minus_minus;
 SELECT cdp.parse_expression($$segment ''$$);
 SELECT cdp.parse_expression($$in city 'x'$$);
 SELECT cdp.parse_expression($$x within 3$$);
+-- in a measure, segments do not exist and names outside aggregates are errors
+SELECT cdp.compile_measure($$count(purchase) > 1 and segment 'vip'$$, catalog) FROM dsl_catalog;
+SELECT cdp.compile_measure($$count(purchase) + city$$, catalog) FROM dsl_catalog;
+-- now() is the reference time; a time moved by an interval is a time
+SELECT r ->> 'select' AS "select", r ->> 'reference' AS reference
+  FROM dsl_catalog, cdp.compile_measure($$count(purchase where occurred_at > now() - interval '2 weeks')$$, catalog) r;
 -- an error far into a long definition shows an excerpt around it
 SELECT cdp.parse_expression(repeat('a + ', 30) || 'b c' || repeat(' + d', 30));
 
