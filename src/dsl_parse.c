@@ -580,42 +580,77 @@ parse_unary(DslParser *p)
 }
 
 /*
- * parse_mul
- *		Products: * / %, left-associative.
+ * A level of left-associative binary operators: the tokens that join its
+ * operands (operators, reserved words or words in context), the kind of
+ * node they make, and the level below.
  */
-static DslNode *
-parse_mul(DslParser *p)
+typedef struct ChainLevel
 {
-	DslNode    *n = parse_unary(p);
+	DslTokenKind token;			/* DT_OP, DT_KEYWORD or DT_IDENT (a word) */
+	const char *const *ops;		/* spellings, NULL-terminated */
+	DslKind		kind;
+	DslNode    *(*operand) (DslParser *p);
+} ChainLevel;
 
-	while (is_op(&p->tok, "*") || is_op(&p->tok, "/") || is_op(&p->tok, "%"))
-	{
-		char	   *op = p->tok.text;
+/*
+ * chain_op
+ *		The spelling of level's operator at the current token, or NULL.
+ */
+static const char *
+chain_op(DslParser *p, const ChainLevel *level)
+{
+	int			i;
 
-		advance(p);
-		n = binary(p, DN_BINARY, op, n, parse_unary(p));
-	}
-	return n;
+	if (p->tok.kind != level->token || (level->token == DT_IDENT && p->tok.quoted))
+		return NULL;
+	for (i = 0; level->ops[i]; i++)
+		if (strcmp(p->tok.text, level->ops[i]) == 0)
+			return level->ops[i];
+	return NULL;
 }
 
 /*
- * parse_add
- *		Sums: + -, left-associative.
+ * parse_chain
+ *		operand { op operand } for one level, left-associative.
  */
 static DslNode *
-parse_add(DslParser *p)
+parse_chain(DslParser *p, const ChainLevel *level)
 {
-	DslNode    *n = parse_mul(p);
+	DslNode    *n = level->operand(p);
+	const char *op;
 
-	while (is_op(&p->tok, "+") || is_op(&p->tok, "-"))
+	while ((op = chain_op(p, level)) != NULL)
 	{
-		char	   *op = p->tok.text;
-
 		advance(p);
-		n = binary(p, DN_BINARY, op, n, parse_mul(p));
+		n = binary(p, level->kind, op, n, level->operand(p));
 	}
 	return n;
 }
+
+static const char *const mul_ops[] = {"*", "/", "%", NULL};
+static const char *const add_ops[] = {"+", "-", NULL};
+static const char *const and_ops[] = {"and", NULL};
+static const char *const or_ops[] = {"or", NULL};
+static const char *const intersect_ops[] = {"intersect", NULL};
+
+/* products: * / % */
+static DslNode *
+parse_mul(DslParser *p)
+{
+	static const ChainLevel level = {DT_OP, mul_ops, DN_BINARY, parse_unary};
+
+	return parse_chain(p, &level);
+}
+
+/* sums: + - */
+static DslNode *
+parse_add(DslParser *p)
+{
+	static const ChainLevel level = {DT_OP, add_ops, DN_BINARY, parse_mul};
+
+	return parse_chain(p, &level);
+}
+
 
 /*
  * parse_cmp
@@ -765,55 +800,31 @@ parse_not(DslParser *p)
 	return parse_cmp(p);
 }
 
-/*
- * parse_and
- *		Conjunctions, left-associative.
- */
+/* conjunctions */
 static DslNode *
 parse_and(DslParser *p)
 {
-	DslNode    *n = parse_not(p);
+	static const ChainLevel level = {DT_KEYWORD, and_ops, DN_LOGICAL, parse_not};
 
-	while (is_kw(&p->tok, "and"))
-	{
-		advance(p);
-		n = binary(p, DN_LOGICAL, "and", n, parse_not(p));
-	}
-	return n;
+	return parse_chain(p, &level);
 }
 
-/*
- * parse_or
- *		Disjunctions, left-associative.
- */
+/* disjunctions */
 static DslNode *
 parse_or(DslParser *p)
 {
-	DslNode    *n = parse_and(p);
+	static const ChainLevel level = {DT_KEYWORD, or_ops, DN_LOGICAL, parse_and};
 
-	while (is_kw(&p->tok, "or"))
-	{
-		advance(p);
-		n = binary(p, DN_LOGICAL, "or", n, parse_and(p));
-	}
-	return n;
+	return parse_chain(p, &level);
 }
 
-/*
- * parse_intersect
- *		Intersections of conditions or segments, left-associative.
- */
+/* intersections of conditions or segments */
 static DslNode *
 parse_intersect(DslParser *p)
 {
-	DslNode    *n = parse_or(p);
+	static const ChainLevel level = {DT_IDENT, intersect_ops, DN_SETOP, parse_or};
 
-	while (is_word(&p->tok, "intersect"))
-	{
-		advance(p);
-		n = binary(p, DN_SETOP, "intersect", n, parse_or(p));
-	}
-	return n;
+	return parse_chain(p, &level);
 }
 
 /*
