@@ -117,6 +117,8 @@ typedef struct Compiler
 	JsonbContainer *measures;	/* customer measures: name -> type */
 	JsonbContainer *segments;	/* segments: name -> anything */
 	List	   *aggs;			/* SQL of each aggregate, read as a."agg_<i>" */
+	List	   *aggfilters;		/* the condition of each aggregate's rows */
+	bool		uses_attributes;	/* a unified attribute is read */
 	List	   *segrefs;		/* segment names referenced */
 	bool		uses_measures;	/* a measure is read */
 	bool		unwindowed;		/* an aggregate without a "within" window */
@@ -672,10 +674,12 @@ find_activity(DslNode *n)
  *		In a segment, an aggregate is computed per customer in a grouped
  *		subquery "a" (c->aggs) and read as a."agg_<i>", with its value over no
  *		rows for customers the subquery does not have.  Equal aggregates
- *		are computed once.
+ *		are computed once.  The condition of its rows ("filter") is kept
+ *		too, so that the grouped subquery reads only rows some aggregate
+ *		uses.
  */
 static CExpr
-segment_aggregate(Compiler *c, CExpr r)
+segment_aggregate(Compiler *c, CExpr r, const char *filter)
 {
 	ListCell   *lc;
 	int			i = -1;
@@ -690,6 +694,7 @@ segment_aggregate(Compiler *c, CExpr r)
 	if (i < 0)
 	{
 		c->aggs = lappend(c->aggs, r.sql);
+		c->aggfilters = lappend(c->aggfilters, pstrdup(filter));
 		i = list_length(c->aggs) - 1;
 	}
 	col = psprintf("a.agg_%d", i + 1);
@@ -846,8 +851,12 @@ compile_aggregate(Compiler *c, DslNode *n)
 	}
 	else if (strcmp(name, "first") == 0 || strcmp(name, "last") == 0)
 	{
-		agg_sql = psprintf("cdp.%s(%s, x.occurred_at)",
-						   strcmp(name, "first") == 0 ? "argmin" : "argmax", v.sql);
+		if (strcmp(v.sql, "x.occurred_at") == 0)
+			/* the time of the first / last row: a plain min / max */
+			agg_sql = psprintf("%s(x.occurred_at)", strcmp(name, "first") == 0 ? "min" : "max");
+		else
+			agg_sql = psprintf("cdp.%s(%s, x.occurred_at)",
+							   strcmp(name, "first") == 0 ? "argmin" : "argmax", v.sql);
 		r = cexpr(NULL, v.type, NULL, true);
 	}
 	else if (strcmp(name, "argmax") == 0 || strcmp(name, "argmin") == 0)
@@ -869,7 +878,7 @@ compile_aggregate(Compiler *c, DslNode *n)
 	if (!(n->has_window && n->wunit))
 		c->unwindowed = true;
 	if (c->segment)
-		r = segment_aggregate(c, r);
+		r = segment_aggregate(c, r, filt.data);
 	return r;
 }
 
@@ -1178,6 +1187,7 @@ compile_profile_name(Compiler *c, DslNode *n)
 
 	if ((t = object_get(c->attributes, n->str)) != NULL)
 	{
+		c->uses_attributes = true;
 		st = catalog_type(t, psprintf("attribute \"%s\"", n->str));
 		if (st == NULL)
 		{
@@ -1529,6 +1539,10 @@ compile(Compiler *c, DslNode *n)
 			if (strcmp(n->str, "intersect") == 0)
 				return cexpr(psprintf("(%s AND %s)", l.sql, r.sql), type_by_name("boolean"), NULL,
 							 l.has_agg || r.has_agg);
+			if (n->right->kind == DN_SEGMENT)
+				/* EXISTS is never NULL; and bare, it can become an anti-join */
+				return cexpr(psprintf("(%s AND NOT %s)", l.sql, r.sql), type_by_name("boolean"),
+							 NULL, l.has_agg || r.has_agg);
 			return cexpr(psprintf("(%s AND NOT coalesce(%s, false))", l.sql, r.sql), type_by_name("boolean"),
 						 NULL, l.has_agg || r.has_agg);
 		case DN_DATEWIN:
@@ -1692,10 +1706,13 @@ object_member(JsonbContainer *root, const char *key)
  *		The result: "predicate", a boolean SQL expression over c (a row of
  *		cdp.customer), m (its row of cdp.customer_measure, when "measures"
  *		is true) and a (its row of the grouped aggregates: "aggregates"[i]
- *		is the SQL of a."agg_<i+1>" over the activity rows x), "segments"
- *		it refers to, "all_windowed" (every aggregate has a "within"
- *		window, so rows older than the longest can be skipped), and what
- *		it reads as for measures.  $1 is the reference time.
+ *		is the SQL of a."agg_<i+1>" over the activity rows x, "filters"[i]
+ *		the condition of its rows), "segments" it refers to, "attributes"
+ *		(whether it reads one), "default" (its value, as SQL, for a customer
+ *		without activity when it reads no attribute or measure),
+ *		"all_windowed" (every aggregate has a "within" window, so rows
+ *		older than the longest can be skipped), and what it reads as for
+ *		measures.  $1 is the reference time.
  */
 Datum
 cdp_compile_segment(PG_FUNCTION_ARGS)
@@ -1746,8 +1763,21 @@ cdp_compile_segment(PG_FUNCTION_ARGS)
 			appendStringInfoChar(&out, ',');
 		escape_json(&out, lfirst(lc));
 	}
-	appendStringInfo(&out, "],\"measures\":%s,\"all_windowed\":%s",
+	appendStringInfoString(&out, "],\"filters\":[");
+	foreach(lc, c.aggfilters)
+	{
+		if (foreach_current_index(lc) > 0)
+			appendStringInfoChar(&out, ',');
+		escape_json(&out, lfirst(lc));
+	}
+	appendStringInfoString(&out, "],\"default\":");
+	if (e.dflt)
+		escape_json(&out, e.dflt);
+	else
+		appendStringInfoString(&out, "null");
+	appendStringInfo(&out, ",\"measures\":%s,\"attributes\":%s,\"all_windowed\":%s",
 					 c.uses_measures ? "true" : "false",
+					 c.uses_attributes ? "true" : "false",
 					 (c.aggs != NIL && !c.unwindowed) ? "true" : "false");
 	append_reads(&out, &c);
 	appendStringInfoChar(&out, '}');

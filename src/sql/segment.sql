@@ -14,16 +14,17 @@ COMMENT ON FUNCTION @extschema@.compile_segment(text, jsonb) IS
   'Compiles a segment definition against a catalog {"attributes", "measures", "activities", "segments"} into {"predicate", "aggregates", "segments", ...}';
 
 -- The next anniversary of d on or after "at": the same month and day, in the
--- year of "at" or the next; 29 February falls on 28 February in other years.
+-- year of "at" or the next; 29 February falls on 28 February in other years
+-- (date + interval 'n years' does that).  One expression, and not STRICT
+-- (NULL in gives NULL out all the same), so that the planner inlines it into
+-- the segment query instead of calling a SQL function per customer.
 CREATE FUNCTION @extschema@.next_anniversary(d date, at date)
 RETURNS date
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$
-  SELECT CASE WHEN y0 >= at THEN y0 ELSE y1 END
-    FROM (SELECT make_date(y, m, least(dd, extract(day FROM make_date(y, m, 1) + interval '1 month - 1 day')::int)) AS y0,
-                 make_date(y + 1, m, least(dd, extract(day FROM make_date(y + 1, m, 1) + interval '1 month - 1 day')::int)) AS y1
-            FROM (SELECT extract(year FROM at)::int AS y, extract(month FROM d)::int AS m,
-                         extract(day FROM d)::int AS dd) p) s
+  SELECT CASE WHEN (d + make_interval(years => extract(year FROM at)::int - extract(year FROM d)::int))::date >= at
+              THEN (d + make_interval(years => extract(year FROM at)::int - extract(year FROM d)::int))::date
+              ELSE (d + make_interval(years => extract(year FROM at)::int - extract(year FROM d)::int + 1))::date END
 $$;
 COMMENT ON FUNCTION @extschema@.next_anniversary(date, date) IS
   'The next anniversary of a date (birthday…) on or after a day; 29 February falls on 28 February in other years';
@@ -131,8 +132,13 @@ COMMENT ON FUNCTION @extschema@.segment_catalog() IS
 
 -- The query listing the customer_id of every member of a compiled segment
 -- ($1 is the reference time).  Aggregates over activities are computed in
--- one grouped scan of the activity rows they read; when each has a "within"
--- window, rows older than the longest window are not read.
+-- one grouped scan of the activity rows they read: only rows that some
+-- aggregate's condition accepts, and, when each has a "within" window, none
+-- older than the longest window.  When the definition reads only activities
+-- and is not true for a customer without any (count(...) >= 3, but not
+-- "not exists(...)"), members are found among the grouped customers alone,
+-- without reading cdp.customer (every customer_id of cdp.activity is a
+-- customer: unification re-links or unlinks the activities of ids it ends).
 CREATE FUNCTION @extschema@._segment_sql(compiled jsonb)
 RETURNS text
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
@@ -140,27 +146,47 @@ AS $$
 DECLARE
   aggs text := '';
   since text;
+  filters text;
+  grouped text;
+  empty_member boolean := true;
 BEGIN
-  IF jsonb_array_length(compiled -> 'aggregates') > 0 THEN
-    SELECT string_agg(format(', %s AS agg_%s', a, i), '' ORDER BY i) INTO aggs
-      FROM jsonb_array_elements_text(compiled -> 'aggregates') WITH ORDINALITY AS t(a, i);
-    IF (compiled ->> 'all_windowed')::boolean THEN
-      SELECT format('x.occurred_at > $1::timestamptz - greatest(%s)',
-                    string_agg(format('interval %L', w), ', ' ORDER BY w))
-        INTO since FROM jsonb_array_elements_text(compiled -> 'windows') w;
+  IF jsonb_array_length(compiled -> 'aggregates') = 0 THEN
+    RETURN format('SELECT c.customer_id FROM @extschema@.customer c%s WHERE %s',
+      CASE WHEN (compiled ->> 'measures')::boolean
+           THEN ' LEFT JOIN @extschema@.customer_measure m ON m.customer_id = c.customer_id' ELSE '' END,
+      compiled ->> 'predicate');
+  END IF;
+  SELECT string_agg(format(', %s AS agg_%s', a, i), '' ORDER BY i) INTO aggs
+    FROM jsonb_array_elements_text(compiled -> 'aggregates') WITH ORDINALITY AS t(a, i);
+  SELECT string_agg(format('(%s)', f), ' OR ' ORDER BY i) INTO filters
+    FROM jsonb_array_elements_text(compiled -> 'filters') WITH ORDINALITY AS t(f, i);
+  IF (compiled ->> 'all_windowed')::boolean THEN
+    SELECT format('x.occurred_at > $1::timestamptz - greatest(%s)',
+                  string_agg(format('interval %L', w), ', ' ORDER BY w))
+      INTO since FROM jsonb_array_elements_text(compiled -> 'windows') w;
+  END IF;
+  grouped := format('SELECT x.customer_id%s FROM %s x%s GROUP BY x.customer_id',
+    aggs,
+    @extschema@._activity_rows_sql(compiled -> 'columns',
+      ARRAY(SELECT jsonb_array_elements_text(compiled -> 'activities')),
+      '@extschema@.activity', NULL, since),
+    CASE WHEN filters IS NOT NULL THEN ' WHERE ' || filters ELSE '' END);
+  IF NOT (compiled ->> 'measures')::boolean AND NOT coalesce((compiled ->> 'attributes')::boolean, true)
+     AND jsonb_array_length(compiled -> 'segments') = 0 THEN
+    -- is a customer without activity a member?
+    IF compiled ->> 'default' IS NULL THEN
+      empty_member := false;
+    ELSE
+      EXECUTE format('SELECT coalesce((%s)::boolean, false)', compiled ->> 'default') INTO empty_member USING now();
     END IF;
   END IF;
-  RETURN format('SELECT c.customer_id FROM @extschema@.customer c%s%s WHERE %s',
+  IF NOT empty_member THEN
+    RETURN format('SELECT a.customer_id FROM (%s) a WHERE %s', grouped, compiled ->> 'predicate');
+  END IF;
+  RETURN format('SELECT c.customer_id FROM @extschema@.customer c%s LEFT JOIN (%s) a ON a.customer_id = c.customer_id WHERE %s',
     CASE WHEN (compiled ->> 'measures')::boolean
          THEN ' LEFT JOIN @extschema@.customer_measure m ON m.customer_id = c.customer_id' ELSE '' END,
-    CASE WHEN aggs <> ''
-         THEN format(' LEFT JOIN (SELECT x.customer_id%s FROM %s x GROUP BY x.customer_id) a ON a.customer_id = c.customer_id',
-                     aggs,
-                     @extschema@._activity_rows_sql(compiled -> 'columns',
-                       ARRAY(SELECT jsonb_array_elements_text(compiled -> 'activities')),
-                       '@extschema@.activity', NULL, since))
-         ELSE '' END,
-    compiled ->> 'predicate');
+    grouped, compiled ->> 'predicate');
 END;
 $$;
 COMMENT ON FUNCTION @extschema@._segment_sql(jsonb) IS 'Internal: the query of the members of a compiled segment';
@@ -376,18 +402,29 @@ BEGIN
   EXECUTE 'CREATE TEMP TABLE _cdp_segment AS ' || @extschema@._segment_sql(s.compiled) USING at;
   ms := ms || jsonb_build_object('evaluate', round(extract(epoch FROM clock_timestamp() - t0) * 1000));
   t1 := clock_timestamp();
+  -- The changes, from one full join of the current members with the new
+  -- ones: a full join is a hash or merge join whatever the statistics say
+  -- (a segment just refreshed for the first time has none), so this costs
+  -- one pass over both sets; the writes then touch only the changes.
+  DROP TABLE IF EXISTS pg_temp._cdp_segment_change;
+  CREATE TEMP TABLE _cdp_segment_change AS
+  SELECT coalesce(n.customer_id, o.customer_id) AS customer_id, n.customer_id IS NOT NULL AS entered
+    FROM (SELECT m.customer_id FROM @extschema@.segment_member m
+           WHERE m.segment = name AND m.exited_at IS NULL) o
+    FULL JOIN pg_temp._cdp_segment n ON n.customer_id = o.customer_id
+   WHERE o.customer_id IS NULL OR n.customer_id IS NULL;
+  ANALYZE pg_temp._cdp_segment_change;
   UPDATE @extschema@.segment_member m SET exited_at = greatest(at, m.entered_at)
-   WHERE m.segment = name AND m.exited_at IS NULL
-     AND NOT EXISTS (SELECT 1 FROM pg_temp._cdp_segment n WHERE n.customer_id = m.customer_id);
+    FROM pg_temp._cdp_segment_change d
+   WHERE NOT d.entered AND m.segment = name AND m.customer_id = d.customer_id AND m.exited_at IS NULL;
   GET DIAGNOSTICS exited = ROW_COUNT;
   INSERT INTO @extschema@.segment_member AS m (segment, customer_id, entered_at)
-  SELECT name, n.customer_id, at FROM pg_temp._cdp_segment n
-   WHERE NOT EXISTS (SELECT 1 FROM @extschema@.segment_member o
-                      WHERE o.segment = name AND o.customer_id = n.customer_id AND o.exited_at IS NULL)
+  SELECT name, d.customer_id, at FROM pg_temp._cdp_segment_change d WHERE d.entered
   ON CONFLICT (segment, customer_id, entered_at) DO UPDATE SET exited_at = NULL;
   GET DIAGNOSTICS entered = ROW_COUNT;
   members := (SELECT count(*) FROM pg_temp._cdp_segment);
   DROP TABLE pg_temp._cdp_segment;
+  DROP TABLE pg_temp._cdp_segment_change;
   ms := ms || jsonb_build_object('write', round(extract(epoch FROM clock_timestamp() - t1) * 1000));
   UPDATE @extschema@.segment x SET refreshed_at = at, members = refresh_segment.members WHERE x.name = name;
   INSERT INTO @extschema@.segment_refresh (segment, started_at, finished_at, reference_time, entered, exited, members, ms)
