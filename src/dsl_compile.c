@@ -1698,6 +1698,33 @@ object_member(JsonbContainer *root, const char *key)
 }
 
 /*
+ * set_query
+ *		For a definition made only of segment references joined by union,
+ *		intersect, except, or and and: the same as one set operation over
+ *		the current members in cdp.segment_member (every open membership
+ *		belongs to an existing customer).  NULL for anything else.
+ */
+static char *
+set_query(DslNode *n)
+{
+	char	   *l,
+			   *r;
+	const char *op;
+
+	check_stack_depth();
+	if (n->kind == DN_SEGMENT)
+		return psprintf("SELECT customer_id FROM cdp.segment_member WHERE segment = %s AND exited_at IS NULL",
+						quote_literal_cstr(n->str));
+	if (n->kind != DN_SETOP && n->kind != DN_LOGICAL)
+		return NULL;
+	if ((l = set_query(n->left)) == NULL || (r = set_query(n->right)) == NULL)
+		return NULL;
+	op = (strcmp(n->str, "union") == 0 || strcmp(n->str, "or") == 0) ? "UNION" :
+		(strcmp(n->str, "except") == 0) ? "EXCEPT" : "INTERSECT";
+	return psprintf("(%s) %s (%s)", l, op, r);
+}
+
+/*
  * cdp_compile_segment
  *		SQL function cdp.compile_segment(definition text, catalog jsonb)
  *		returns jsonb: the definition of a segment compiled against a
@@ -1711,8 +1738,10 @@ object_member(JsonbContainer *root, const char *key)
  *		(whether it reads one), "default" (its value, as SQL, for a customer
  *		without activity when it reads no attribute or measure),
  *		"all_windowed" (every aggregate has a "within" window, so rows
- *		older than the longest can be skipped), and what it reads as for
- *		measures.  $1 is the reference time.
+ *		older than the longest can be skipped), "set_query" (for a
+ *		definition made only of segments: one set operation over their
+ *		members), and what it reads as for measures.  $1 is the reference
+ *		time.
  */
 Datum
 cdp_compile_segment(PG_FUNCTION_ARGS)
@@ -1779,6 +1808,15 @@ cdp_compile_segment(PG_FUNCTION_ARGS)
 					 c.uses_measures ? "true" : "false",
 					 c.uses_attributes ? "true" : "false",
 					 (c.aggs != NIL && !c.unwindowed) ? "true" : "false");
+	appendStringInfoString(&out, ",\"set_query\":");
+	{
+		char	   *q = set_query(tree);
+
+		if (q)
+			escape_json(&out, q);
+		else
+			appendStringInfoString(&out, "null");
+	}
 	append_reads(&out, &c);
 	appendStringInfoChar(&out, '}');
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(out.data)));

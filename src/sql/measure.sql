@@ -119,6 +119,22 @@ COMMENT ON TRIGGER activity_inserted ON @extschema@.activity IS 'records the cus
 COMMENT ON TRIGGER activity_updated ON @extschema@.activity IS 'records the old and new customers of changed activities in cdp.measure_pending';
 COMMENT ON TRIGGER activity_deleted ON @extschema@.activity IS 'records the customers of removed activities in cdp.measure_pending';
 
+-- Customers removed by unification lose their row of cdp.customer_measure
+-- at once (segments over measures read that table alone).
+CREATE FUNCTION @extschema@._customer_removed_from_measures()
+RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  DELETE FROM @extschema@.customer_measure m WHERE m.customer_id IN (SELECT customer_id FROM old_rows);
+  RETURN NULL;
+END;
+$$;
+COMMENT ON FUNCTION @extschema@._customer_removed_from_measures() IS 'Internal: deletes the measures of customers removed by unification';
+CREATE TRIGGER customer_removed_from_measures AFTER DELETE ON @extschema@.customer
+  REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._customer_removed_from_measures();
+COMMENT ON TRIGGER customer_removed_from_measures ON @extschema@.customer IS 'deletes the cdp.customer_measure rows of removed customers';
+
 -- What the measure language may read: every activity with its columns.
 CREATE FUNCTION @extschema@.measure_catalog()
 RETURNS jsonb

@@ -150,6 +150,24 @@ DECLARE
   grouped text;
   empty_member boolean := true;
 BEGIN
+  IF compiled ->> 'set_query' IS NOT NULL THEN
+    -- segments only: a set operation over their current members
+    RETURN compiled ->> 'set_query';
+  END IF;
+  IF jsonb_array_length(compiled -> 'aggregates') = 0 AND NOT coalesce((compiled ->> 'attributes')::boolean, true)
+     AND jsonb_array_length(compiled -> 'segments') = 0 THEN
+    -- measures only: customers without a row of cdp.customer_measure have
+    -- NULL measures; when that cannot make them members, the rows suffice
+    -- (rows of removed customers are deleted with them)
+    IF compiled ->> 'default' IS NULL THEN
+      empty_member := false;
+    ELSE
+      EXECUTE format('SELECT coalesce((%s)::boolean, false)', compiled ->> 'default') INTO empty_member USING now();
+    END IF;
+    IF NOT empty_member THEN
+      RETURN format('SELECT m.customer_id FROM @extschema@.customer_measure m WHERE %s', compiled ->> 'predicate');
+    END IF;
+  END IF;
   IF jsonb_array_length(compiled -> 'aggregates') = 0 THEN
     RETURN format('SELECT c.customer_id FROM @extschema@.customer c%s WHERE %s',
       CASE WHEN (compiled ->> 'measures')::boolean
@@ -522,3 +540,21 @@ END;
 $$;
 COMMENT ON FUNCTION @extschema@.segment_overlap(text[]) IS
   'Sizes of every intersection of up to 10 segments (current members): one row per combination';
+
+-- Customers removed by unification (merged into another id, or without
+-- records) leave their segments at once, so that cdp.segment_member only
+-- holds open memberships of existing customers.
+CREATE FUNCTION @extschema@._customer_removed_from_segments()
+RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  UPDATE @extschema@.segment_member m SET exited_at = greatest(now(), m.entered_at)
+   WHERE m.exited_at IS NULL AND m.customer_id IN (SELECT customer_id FROM old_rows);
+  RETURN NULL;
+END;
+$$;
+COMMENT ON FUNCTION @extschema@._customer_removed_from_segments() IS 'Internal: closes the segment memberships of customers removed by unification';
+CREATE TRIGGER customer_removed_from_segments AFTER DELETE ON @extschema@.customer
+  REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._customer_removed_from_segments();
+COMMENT ON TRIGGER customer_removed_from_segments ON @extschema@.customer IS 'closes the segment memberships of removed customers (exited_at = the time of the unification)';
