@@ -101,7 +101,10 @@ INSERT INTO sg.case VALUES
   (33, $$last(purchase.occurred_at) >= date '2026-06-01'$$, '{1,3}'),
   (34, $$last(purchase.occurred_at) > timestamp '2026-06-25 00:00:00+00'$$, '{1}'),
   (35, $$true$$, '{1,2,3,4}'),
-  (36, $$birth_date within last 20000 days$$, '{1,2,3}');
+  (36, $$birth_date within last 20000 days$$, '{1,2,3}'),
+  -- exists next to conditions on the profile: probes of each customer's activities
+  (37, $$city is not null and not exists(purchase within 7 days)$$, '{2,3}'),
+  (38, $$total_spend > 100 and exists(purchase where category = 'hats' and amount > 200 within 30 days)$$, '{3}');
 -- the members of a definition at a reference time, through cdp.segment_sql
 CREATE FUNCTION sg.eval(def text, at timestamptz) RETURNS bigint[] LANGUAGE plpgsql AS $$
 DECLARE
@@ -120,6 +123,8 @@ SELECT count(*) AS estimates_differing FROM sg.case c
 -- activity aggregates are one grouped scan; with windows only, old rows are skipped
 SELECT cdp.segment_sql($$count(page_view) within 7 days >= 1 and not exists(purchase within 30 days)$$);
 SELECT cdp.segment_sql($$city = 'Lyon' and total_spend > 100$$);
+SELECT cdp.segment_sql($$city = 'Lyon' and not exists(purchase where amount > 5 within 7 days)$$);
+SELECT cdp.segment_sql($$segment 'a' except segment 'b'$$) IS NULL AS unknown_segments_fail;
 
 -- ---- 2. segments: members, history, references, set operations ----
 SELECT cdp.create_segment('big_spenders', 'total_spend > 100');

@@ -118,7 +118,9 @@ typedef struct Compiler
 	JsonbContainer *segments;	/* segments: name -> anything */
 	List	   *aggs;			/* SQL of each aggregate, read as a."agg_<i>" */
 	List	   *aggfilters;		/* the condition of each aggregate's rows */
-	bool		uses_attributes;	/* a unified attribute is read */
+	List	   *correlated;		/* exists() nodes compiled as EXISTS subqueries */
+	bool		inline_columns; /* read detail columns from x.detail directly */
+	bool		uses_attributes;	/* a unified attribute (or c.customer_id) is read */
 	List	   *segrefs;		/* segment names referenced */
 	bool		uses_measures;	/* a measure is read */
 	bool		unwindowed;		/* an aggregate without a "within" window */
@@ -713,6 +715,38 @@ compile_exists(Compiler *c, DslNode *n)
 {
 	DslNode		count = *n;
 	CExpr		r;
+
+	if (list_member_ptr(c->correlated, n))
+	{
+		/* a probe of the customer's activities (index on customer_id) */
+		DslNode    *a = linitial(n->args);
+		StringInfoData buf;
+
+		if (c->act != NULL)
+			error_at(c, ERRCODE_SYNTAX_ERROR, n, "aggregate inside an aggregate",
+					 "exists is used inside the condition of another aggregate.",
+					 "Combine aggregates with operators instead.");
+		use_activity(c, a->str, a);
+		c->uses_attributes = true;	/* the probe starts from c.customer_id */
+		initStringInfo(&buf);
+		appendStringInfo(&buf, "EXISTS (SELECT 1 FROM cdp.activity x WHERE x.customer_id = c.customer_id "
+						 "AND x.activity = %s", quote_literal_cstr(c->act));
+		c->inline_columns = true;
+		if (n->filter)
+		{
+			CExpr		f = compile(c, n->filter);
+
+			require_cat(c, n->filter, &f, TC_BOOL, "a condition");
+			appendStringInfo(&buf, " AND %s", f.sql);
+		}
+		if (n->has_window)
+			appendStringInfo(&buf, " AND %s", window_sql(c, n));
+		appendStringInfoChar(&buf, ')');
+		c->inline_columns = false;
+		c->act = NULL;
+		c->act_columns = NULL;
+		return cexpr(buf.data, type_by_name("boolean"), NULL, false);
+	}
 
 	count.str = "count";
 	r = compile_aggregate(c, &count);
@@ -1342,6 +1376,12 @@ compile_column(Compiler *c, DslNode *n)
 				 psprintf("unknown column \"%s\" of activity \"%s\"", n->str, c->act),
 				 "The catalog does not list this column for the activity.",
 				 psprintf("Columns of %s: %s.", c->act, key_list(c->act_columns, "occurred_at")));
+	if (c->inline_columns)
+	{
+		if (t->cat == TC_TEXT)
+			return cexpr(psprintf("(x.detail ->> %s)", quote_literal_cstr(n->str)), t, NULL, false);
+		return cexpr(psprintf("(x.detail ->> %s)::%s", quote_literal_cstr(n->str), t->name), t, NULL, false);
+	}
 	return cexpr(psprintf("x.%s", quote_identifier(column_ref(c, n->str, t))), t, NULL, false);
 }
 
@@ -1515,7 +1555,8 @@ compile(Compiler *c, DslNode *n)
 					error_at(c, ERRCODE_UNDEFINED_TABLE, n,
 							 psprintf("unknown segment \"%s\"", n->str),
 							 "No segment of this name exists.",
-							 psprintf("Segments: %s.", key_list(c->segments, NULL)));
+							 *key_list(c->segments, NULL) ? psprintf("Segments: %s.", key_list(c->segments, NULL)) :
+							 "No segment exists yet; create one with cdp.create_segment.");
 				foreach(lc2, c->segrefs)
 					if (strcmp(lfirst(lc2), n->str) == 0)
 						break;
@@ -1698,6 +1739,72 @@ object_member(JsonbContainer *root, const char *key)
 }
 
 /*
+ * reads_activities
+ *		Whether the subtree at n has an aggregate or exists().
+ */
+static bool
+reads_activities(DslNode *n)
+{
+	ListCell   *lc;
+
+	if (n == NULL)
+		return false;
+	check_stack_depth();
+	if (n->kind == DN_CALL && (dsl_is_aggregate_name(n->str) || strcmp(n->str, "exists") == 0))
+		return true;
+	if (reads_activities(n->left) || reads_activities(n->right) || reads_activities(n->third))
+		return true;
+	foreach(lc, n->args)
+		if (reads_activities(lfirst(lc)))
+			return true;
+	return false;
+}
+
+/*
+ * conjuncts
+ *		The terms of the top-level "and" chain at n.
+ */
+static List *
+conjuncts(DslNode *n, List *out)
+{
+	check_stack_depth();
+	if (n->kind == DN_LOGICAL && strcmp(n->str, "and") == 0)
+		return conjuncts(n->right, conjuncts(n->left, out));
+	return lappend(out, n);
+}
+
+/*
+ * mark_correlated
+ *		When the definition is an "and" of conditions some of which read no
+ *		activity (city = 'Paris', total_spend > 1000), its exists(...) and
+ *		not exists(...) terms become EXISTS subqueries over the customer's
+ *		activities: the planner can then probe only the customers the other
+ *		terms keep, instead of grouping every matching activity.
+ */
+static void
+mark_correlated(Compiler *c, DslNode *tree)
+{
+	List	   *terms = conjuncts(tree, NIL);
+	ListCell   *lc;
+	bool		profile = false;
+
+	foreach(lc, terms)
+		if (!reads_activities(lfirst(lc)))
+			profile = true;
+	if (!profile)
+		return;
+	foreach(lc, terms)
+	{
+		DslNode    *t = lfirst(lc);
+
+		if (t->kind == DN_NOT)
+			t = t->left;
+		if (t->kind == DN_CALL && strcmp(t->str, "exists") == 0)
+			c->correlated = lappend(c->correlated, t);
+	}
+}
+
+/*
  * set_query
  *		For a definition made only of segment references joined by union,
  *		intersect, except, or and and: the same as one set operation over
@@ -1735,7 +1842,8 @@ set_query(DslNode *n)
  *		is true) and a (its row of the grouped aggregates: "aggregates"[i]
  *		is the SQL of a."agg_<i+1>" over the activity rows x, "filters"[i]
  *		the condition of its rows), "segments" it refers to, "attributes"
- *		(whether it reads one), "default" (its value, as SQL, for a customer
+ *		(whether it reads one, or probes activities from c.customer_id),
+ *		"default" (its value, as SQL, for a customer
  *		without activity when it reads no attribute or measure),
  *		"all_windowed" (every aggregate has a "within" window, so rows
  *		older than the longest can be skipped), "set_query" (for a
@@ -1772,6 +1880,7 @@ cdp_compile_segment(PG_FUNCTION_ARGS)
 	c.attributes = object_member(&catalog->root, "attributes");
 	c.measures = object_member(&catalog->root, "measures");
 	c.segments = object_member(&catalog->root, "segments");
+	mark_correlated(&c, tree);
 	e = compile(&c, tree);
 	require_cat(&c, tree, &e, TC_BOOL, "a segment definition");
 
