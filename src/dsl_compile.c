@@ -493,15 +493,15 @@ check_literal(Compiler *c, const CExpr *lit, const SqlType *t)
 		return;
 	if (t->cat == TC_NUMERIC && !valid_number(n->str))
 		mismatch(c, n, "string is not a number",
-				 psprintf("The string '%.40s' is compared with or used as %s.", n->str, t->name),
+				 psprintf("The string '%s' is compared with or used as %s.", dsl_clip(n->str, 40), t->name),
 				 "Write numbers without quotes, e.g. amount > 10.");
 	if (t->cat == TC_TIME && !valid_timestamp(n->str))
 		mismatch(c, n, "string is not a date or timestamp",
-				 psprintf("The string '%.40s' is compared with or used as %s.", n->str, t->name),
+				 psprintf("The string '%s' is compared with or used as %s.", dsl_clip(n->str, 40), t->name),
 				 "Write dates as '2026-01-31' and timestamps as '2026-01-31 14:30:00+00'.");
 	if (t->cat == TC_BOOL)
 		mismatch(c, n, "string used as a boolean",
-				 psprintf("The string '%.40s' is compared with or used as a boolean.", n->str),
+				 psprintf("The string '%s' is compared with or used as a boolean.", dsl_clip(n->str, 40)),
 				 "Write true or false without quotes.");
 }
 
@@ -1321,7 +1321,7 @@ compile_typed(Compiler *c, DslNode *n)
 	if (strcmp(n->qualifier, "date") == 0)
 	{
 		if (!parse_date(n->str, &jd))
-			mismatch(c, n, "invalid date", psprintf("'%.40s' is not a date.", n->str),
+			mismatch(c, n, "invalid date", psprintf("'%s' is not a date.", dsl_clip(n->str, 40)),
 					 "Write a date as date '2026-01-31'.");
 		return cexpr(psprintf("%s::date", quote_literal_cstr(n->str)), type_by_name("date"),
 					 psprintf("%s::date", quote_literal_cstr(n->str)), false);
@@ -1329,13 +1329,13 @@ compile_typed(Compiler *c, DslNode *n)
 	if (strcmp(n->qualifier, "timestamp") == 0)
 	{
 		if (!valid_timestamp(n->str))
-			mismatch(c, n, "invalid timestamp", psprintf("'%.40s' is not a timestamp.", n->str),
+			mismatch(c, n, "invalid timestamp", psprintf("'%s' is not a timestamp.", dsl_clip(n->str, 40)),
 					 "Write a timestamp as timestamp '2026-01-31 14:30:00+00'.");
 		return cexpr(psprintf("%s::timestamptz", quote_literal_cstr(n->str)), type_by_name("timestamptz"),
 					 psprintf("%s::timestamptz", quote_literal_cstr(n->str)), false);
 	}
 	if (!valid_interval(n->str))
-		mismatch(c, n, "invalid interval", psprintf("'%.40s' is not an interval the language knows.", n->str),
+		mismatch(c, n, "invalid interval", psprintf("'%s' is not an interval the language knows.", dsl_clip(n->str, 40)),
 				 "Write an interval as interval '180 days' or interval '1 year 6 months' (seconds to years).");
 	return cexpr(psprintf("%s::interval", quote_literal_cstr(n->str)), type_by_name("interval"),
 				 psprintf("%s::interval", quote_literal_cstr(n->str)), false);

@@ -49,6 +49,28 @@ dsl_lexer_init(DslLexer *lex, const char *src, int len, const char *what)
 }
 
 /*
+ * dsl_clip
+ *		At most maxbytes bytes of s, cut at a character boundary (so that a
+ *		message quoting part of a definition stays valid text), palloc'd.
+ */
+char *
+dsl_clip(const char *s, int maxbytes)
+{
+	int			len = strlen(s);
+	int			b = 0;
+
+	while (b < len)
+	{
+		int			l = pg_mblen(s + b);
+
+		if (b + l > maxbytes)
+			break;
+		b += Min(l, len - b);
+	}
+	return pnstrdup(s, b);
+}
+
+/*
  * dsl_error
  *		Raise an error about the definition being lexed: errmsg is
  *		"<message> at position <pos> in <what>", errdetail the sentence

@@ -157,11 +157,11 @@ token_desc(const DslToken *t)
 		case DT_EOF:
 			return pstrdup("the end of the definition");
 		case DT_STRING:
-			return psprintf("the string '%.40s'", t->text);
+			return psprintf("the string '%s'", dsl_clip(t->text, 40));
 		case DT_IDENT:
-			return psprintf("the name \"%.40s\"", t->text);
+			return psprintf("the name \"%s\"", dsl_clip(t->text, 40));
 		case DT_NUMBER:
-			return psprintf("the number %.40s", t->text);
+			return psprintf("the number %s", dsl_clip(t->text, 40));
 		default:
 			return psprintf("\"%s\"", t->text);
 	}
