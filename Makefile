@@ -3,6 +3,8 @@
 #   make demo    install what is missing, build, run the demo on a throwaway server
 #   make test    the same set-up, then the regression suite and the TAP tests
 #   make         build only (needs PostgreSQL 15 server development files)
+#   make fuzz    libFuzzer run of the expression parser (clang; RUNS=n, default
+#                10,000,000; fuzz/run.sh), not part of make test
 #
 # The two top-level commands work on a fresh Debian 12 machine as root: they
 # install the Debian packages they need before PGXS is consulted, which is why
@@ -91,7 +93,7 @@ src/phone.o: src/phone_regions.h
 src/cluster.o src/progress.o src/pg_cdp.o: src/progress.h
 src/dsl_lex.o src/dsl_parse.o src/dsl_compile.o: src/dsl.h
 
-.PHONY: deps test-deps demo test bench
+.PHONY: deps test-deps demo test bench fuzz
 
 # Debian packages the build needs (installed only when missing).
 deps:
@@ -114,3 +116,6 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory install >/dev/null
 	@sh bench/kernels
+
+fuzz:
+	@sh fuzz/run.sh $(RUNS)

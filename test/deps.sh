@@ -3,6 +3,8 @@
 #   sh test/deps.sh build   building the extension and running the demo
 #   sh test/deps.sh test    the same, plus what the test suite needs
 #   sh test/deps.sh bench   the same as build, plus the benchmark's peers
+#   sh test/deps.sh fuzz    the same as build, plus clang, its sanitizer and
+#                           libFuzzer runtimes and llvm-symbolizer (make fuzz)
 set -eu
 
 what=${1:-build}
@@ -10,8 +12,9 @@ pkgs="make gcc postgresql-15 postgresql-server-dev-15 postgresql-contrib libcurl
 case "$what" in
   test)  pkgs="$pkgs libipc-run-perl python3-aiosmtpd" ;;
   bench) pkgs="$pkgs postgresql-15-similarity" ;;
+  fuzz)  pkgs="$pkgs clang libclang-rt-14-dev llvm-14" ;;
   build) ;;
-  *) echo "usage: $0 build|test|bench" >&2; exit 2 ;;
+  *) echo "usage: $0 build|test|bench|fuzz" >&2; exit 2 ;;
 esac
 
 missing=""
