@@ -1632,6 +1632,25 @@ compile(Compiler *c, DslNode *n)
 }
 
 /*
+ * append_strings
+ *		Append ,"key":[...] with the strings of list.
+ */
+static void
+append_strings(StringInfo out, const char *key, List *list)
+{
+	ListCell   *lc;
+
+	appendStringInfo(out, ",\"%s\":[", key);
+	foreach(lc, list)
+	{
+		if (foreach_current_index(lc) > 0)
+			appendStringInfoChar(out, ',');
+		escape_json(out, lfirst(lc));
+	}
+	appendStringInfoChar(out, ']');
+}
+
+/*
  * append_reads
  *		Append to a compiled form what the expression reads:
  *		,"activities":[...],"columns":{...},"windows":[...],"reference":b
@@ -1641,14 +1660,8 @@ append_reads(StringInfo out, Compiler *c)
 {
 	ListCell   *lc;
 
-	appendStringInfoString(out, ",\"activities\":[");
-	foreach(lc, c->activities)
-	{
-		if (foreach_current_index(lc) > 0)
-			appendStringInfoChar(out, ',');
-		escape_json(out, lfirst(lc));
-	}
-	appendStringInfoString(out, "],\"columns\":{");
+	append_strings(out, "activities", c->activities);
+	appendStringInfoString(out, ",\"columns\":{");
 	foreach(lc, c->columns)
 	{
 		ColumnRef  *r = lfirst(lc);
@@ -1664,14 +1677,9 @@ append_reads(StringInfo out, Compiler *c)
 		escape_json(out, r->type->name);
 		appendStringInfoChar(out, '}');
 	}
-	appendStringInfoString(out, "},\"windows\":[");
-	foreach(lc, c->windows)
-	{
-		if (foreach_current_index(lc) > 0)
-			appendStringInfoChar(out, ',');
-		escape_json(out, lfirst(lc));
-	}
-	appendStringInfo(out, "],\"reference\":%s", c->reference ? "true" : "false");
+	appendStringInfoChar(out, '}');
+	append_strings(out, "windows", c->windows);
+	appendStringInfo(out, ",\"reference\":%s", c->reference ? "true" : "false");
 }
 
 /*
@@ -1861,7 +1869,6 @@ cdp_compile_segment(PG_FUNCTION_ARGS)
 	DslNode    *tree;
 	CExpr		e;
 	StringInfoData out;
-	ListCell   *lc;
 	static JsonbContainer empty_object;
 
 	if (!JB_ROOT_IS_OBJECT(catalog))
@@ -1887,28 +1894,10 @@ cdp_compile_segment(PG_FUNCTION_ARGS)
 	initStringInfo(&out);
 	appendStringInfoString(&out, "{\"predicate\":");
 	escape_json(&out, e.sql);
-	appendStringInfoString(&out, ",\"aggregates\":[");
-	foreach(lc, c.aggs)
-	{
-		if (foreach_current_index(lc) > 0)
-			appendStringInfoChar(&out, ',');
-		escape_json(&out, lfirst(lc));
-	}
-	appendStringInfoString(&out, "],\"segments\":[");
-	foreach(lc, c.segrefs)
-	{
-		if (foreach_current_index(lc) > 0)
-			appendStringInfoChar(&out, ',');
-		escape_json(&out, lfirst(lc));
-	}
-	appendStringInfoString(&out, "],\"filters\":[");
-	foreach(lc, c.aggfilters)
-	{
-		if (foreach_current_index(lc) > 0)
-			appendStringInfoChar(&out, ',');
-		escape_json(&out, lfirst(lc));
-	}
-	appendStringInfoString(&out, "],\"default\":");
+	append_strings(&out, "aggregates", c.aggs);
+	append_strings(&out, "segments", c.segrefs);
+	append_strings(&out, "filters", c.aggfilters);
+	appendStringInfoString(&out, ",\"default\":");
 	if (e.dflt)
 		escape_json(&out, e.dflt);
 	else

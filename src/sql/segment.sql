@@ -149,30 +149,31 @@ DECLARE
   filters text;
   grouped text;
   empty_member boolean := true;
+  measure_join text := CASE WHEN (compiled ->> 'measures')::boolean
+                            THEN ' LEFT JOIN @extschema@.customer_measure m ON m.customer_id = c.customer_id' ELSE '' END;
 BEGIN
   IF compiled ->> 'set_query' IS NOT NULL THEN
     -- segments only: a set operation over their current members
     RETURN compiled ->> 'set_query';
   END IF;
-  IF jsonb_array_length(compiled -> 'aggregates') = 0 AND NOT coalesce((compiled ->> 'attributes')::boolean, true)
-     AND jsonb_array_length(compiled -> 'segments') = 0 THEN
-    -- measures only: customers without a row of cdp.customer_measure have
-    -- NULL measures; when that cannot make them members, the rows suffice
-    -- (rows of removed customers are deleted with them)
+  IF NOT coalesce((compiled ->> 'attributes')::boolean, true) AND jsonb_array_length(compiled -> 'segments') = 0 THEN
+    -- the definition reads only measures and activities: is a customer
+    -- without a row of cdp.customer_measure (NULL measures) and without
+    -- activity a member?
     IF compiled ->> 'default' IS NULL THEN
       empty_member := false;
     ELSE
       EXECUTE format('SELECT coalesce((%s)::boolean, false)', compiled ->> 'default') INTO empty_member USING now();
     END IF;
-    IF NOT empty_member THEN
-      RETURN format('SELECT m.customer_id FROM @extschema@.customer_measure m WHERE %s', compiled ->> 'predicate');
-    END IF;
   END IF;
   IF jsonb_array_length(compiled -> 'aggregates') = 0 THEN
-    RETURN format('SELECT c.customer_id FROM @extschema@.customer c%s WHERE %s',
-      CASE WHEN (compiled ->> 'measures')::boolean
-           THEN ' LEFT JOIN @extschema@.customer_measure m ON m.customer_id = c.customer_id' ELSE '' END,
-      compiled ->> 'predicate');
+    IF NOT empty_member THEN
+      -- measures only, and such a customer is not a member: the rows of
+      -- cdp.customer_measure suffice (rows of removed customers are deleted
+      -- with them)
+      RETURN format('SELECT m.customer_id FROM @extschema@.customer_measure m WHERE %s', compiled ->> 'predicate');
+    END IF;
+    RETURN format('SELECT c.customer_id FROM @extschema@.customer c%s WHERE %s', measure_join, compiled ->> 'predicate');
   END IF;
   SELECT string_agg(format(', %s AS agg_%s', a, i), '' ORDER BY i) INTO aggs
     FROM jsonb_array_elements_text(compiled -> 'aggregates') WITH ORDINALITY AS t(a, i);
@@ -189,22 +190,12 @@ BEGIN
       ARRAY(SELECT jsonb_array_elements_text(compiled -> 'activities')),
       '@extschema@.activity', NULL, since),
     CASE WHEN filters IS NOT NULL THEN ' WHERE ' || filters ELSE '' END);
-  IF NOT (compiled ->> 'measures')::boolean AND NOT coalesce((compiled ->> 'attributes')::boolean, true)
-     AND jsonb_array_length(compiled -> 'segments') = 0 THEN
-    -- is a customer without activity a member?
-    IF compiled ->> 'default' IS NULL THEN
-      empty_member := false;
-    ELSE
-      EXECUTE format('SELECT coalesce((%s)::boolean, false)', compiled ->> 'default') INTO empty_member USING now();
-    END IF;
-  END IF;
-  IF NOT empty_member THEN
+  IF NOT empty_member AND NOT (compiled ->> 'measures')::boolean THEN
+    -- activities only, and a customer without activity is not a member
     RETURN format('SELECT a.customer_id FROM (%s) a WHERE %s', grouped, compiled ->> 'predicate');
   END IF;
   RETURN format('SELECT c.customer_id FROM @extschema@.customer c%s LEFT JOIN (%s) a ON a.customer_id = c.customer_id WHERE %s',
-    CASE WHEN (compiled ->> 'measures')::boolean
-         THEN ' LEFT JOIN @extschema@.customer_measure m ON m.customer_id = c.customer_id' ELSE '' END,
-    grouped, compiled ->> 'predicate');
+    measure_join, grouped, compiled ->> 'predicate');
 END;
 $$;
 COMMENT ON FUNCTION @extschema@._segment_sql(jsonb) IS 'Internal: the query of the members of a compiled segment';
