@@ -33,7 +33,10 @@ OBJS = \
 	src/dsl_lex.o \
 	src/dsl_parse.o \
 	src/dsl_compile.o \
-	src/dsl_agg.o
+	src/dsl_agg.o \
+	src/template.o \
+	src/mail.o \
+	src/worker.o
 
 # The install script is assembled from one hand-edited fragment per concern,
 # in this order, plus the nickname seed generated from data/nicknames.csv.
@@ -52,17 +55,21 @@ SQL_PARTS = \
 	src/sql/dsl.sql \
 	src/sql/activity.sql \
 	src/sql/measure.sql \
-	src/sql/segment.sql
+	src/sql/segment.sql \
+	src/sql/mail.sql \
+	src/sql/template.sql \
+	src/sql/journey.sql
 
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
 EXTRA_CLEAN = src/sql/nickname_data.sql
 
 # pg_regress tests, run in this order by test/run.sh in a temporary instance.
-REGRESS = init distance jaro normalize email phone metaphone names merge cluster unify activity dsl measure segment comments
+REGRESS = init distance jaro normalize email phone metaphone names merge cluster unify activity dsl measure segment mail template comments
 
 PG_CFLAGS += -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare \
 	-Wno-missing-field-initializers
 PG_CPPFLAGS += -I$(srcdir)/src
+SHLIB_LINK += -lcurl
 
 # Prefer the PostgreSQL 15 installation Debian puts in a fixed place.
 PG_CONFIG ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config) pg_config)
@@ -92,6 +99,8 @@ src/normalize.o src/person_name.o src/address.o src/email.o: src/normalize.h
 src/phone.o: src/phone_regions.h
 src/cluster.o src/progress.o src/pg_cdp.o: src/progress.h
 src/dsl_lex.o src/dsl_parse.o src/dsl_compile.o: src/dsl.h
+src/mail.o: src/mail.h
+src/worker.o: src/mail.h src/worker.h
 
 .PHONY: deps test-deps demo test bench fuzz
 

@@ -64,7 +64,7 @@ SELECT cdp.add_activity('web', 'act.clicks', 'at', '{"attribute": "email", "colu
 SELECT cdp.add_url_rule('/product/', 'product');
 SELECT cdp.add_url_rule('/cart$', 'cart');
 SELECT cdp.add_url_rule('/checkout', 'checkout');
-SELECT name, type, key_column, columns FROM cdp.activity_def ORDER BY name;
+SELECT name, type, key_column, columns FROM cdp.activity_def WHERE NOT link ? 'journey' ORDER BY name;
 
 \o /dev/null
 CALL cdp.refresh_activities();
@@ -139,7 +139,7 @@ SELECT cdp.add_activity('x', 'act.orders', 'ordered_at', '{"source": "web", "col
 SELECT cdp.add_url_rule('(', 'x');
 SELECT cdp.drop_activity('nope');
 CALL cdp.refresh_activities('{nope}');
-SELECT count(*) AS activities FROM cdp.activity_def;
+SELECT count(*) AS activities FROM cdp.activity_def WHERE NOT link ? 'journey';
 
 -- a user-defined type is registered
 SELECT cdp.add_activity('returns', 'act.orders', 'ordered_at', '{"source": "web", "column": "web_id"}', '{}', 'product_return');
@@ -155,7 +155,7 @@ SELECT activity, source_key, reason, link_value FROM cdp.unlinked_activity WHERE
 SELECT count(*) AS ann_activities FROM cdp.activity WHERE customer_id = 1;
 
 -- clean up
-SELECT cdp.drop_activity(name) FROM cdp.activity_def ORDER BY name;
+SELECT cdp.drop_activity(name) FROM cdp.activity_def WHERE NOT link ? 'journey' ORDER BY name;
 DELETE FROM cdp.url_rule;
 DELETE FROM cdp.activity_type WHERE NOT builtin;
 SELECT cdp.drop_match_rule('email and first name');

@@ -187,7 +187,7 @@ SELECT cdp.drop_measure(name) FROM cdp.measure ORDER BY name;
 \o /dev/null
 CALL cdp.refresh_measures('2026-02-15 12:00+00');
 \o
-SELECT cdp.drop_activity(name) FROM cdp.activity_def ORDER BY name;
+SELECT cdp.drop_activity(name) FROM cdp.activity_def WHERE NOT link ? 'journey' ORDER BY name;
 SELECT cdp.drop_source('web');
 \o /dev/null
 CALL cdp.unify();

@@ -233,7 +233,7 @@ SELECT cdp.drop_measure(name) FROM cdp.measure ORDER BY name;
 \o /dev/null
 CALL cdp.refresh_measures('2026-07-10 00:00+00');
 \o
-SELECT cdp.drop_activity(name) FROM cdp.activity_def ORDER BY name;
+SELECT cdp.drop_activity(name) FROM cdp.activity_def WHERE NOT link ? 'journey' ORDER BY name;
 SELECT cdp.drop_source('crm');
 \o /dev/null
 CALL cdp.unify();

@@ -107,6 +107,7 @@ struct DslNode
 	char	   *wunit;			/* canonical plural unit, NULL for a range */
 	char	   *wfrom;
 	char	   *wto;
+	bool		wsince;			/* "since entry" (journey conditions) */
 };
 
 /* dsl_lex.c */

@@ -116,6 +116,7 @@ typedef struct Compiler
 	JsonbContainer *attributes; /* unified attributes: name -> type */
 	JsonbContainer *measures;	/* customer measures: name -> type */
 	JsonbContainer *segments;	/* segments: name -> anything */
+	char	   *entry;			/* SQL of the entry time ("since entry"), or NULL */
 	List	   *aggs;			/* SQL of each aggregate, read as a."agg_<i>" */
 	List	   *aggfilters;		/* the condition of each aggregate's rows */
 	List	   *correlated;		/* exists() nodes compiled as EXISTS subqueries */
@@ -620,6 +621,14 @@ window_sql(Compiler *c, DslNode *n)
 				m,
 				d;
 
+	if (n->wsince)
+	{
+		if (c->entry == NULL)
+			dsl_error(&c->lex, ERRCODE_SYNTAX_ERROR, n->wpos, n->wbpos, "\"since entry\" is only valid in journey conditions",
+					  "Only a journey member has an entry time.",
+					  "Use a window such as \"within 30 days\" here.");
+		return psprintf("x.occurred_at >= (%s) AND x.occurred_at <= $1", c->entry);
+	}
 	if (n->wunit)
 	{
 		char	   *w = psprintf(INT64_FORMAT " %s", n->wn, n->wunit);
@@ -1887,6 +1896,16 @@ cdp_compile_segment(PG_FUNCTION_ARGS)
 	c.attributes = object_member(&catalog->root, "attributes");
 	c.measures = object_member(&catalog->root, "measures");
 	c.segments = object_member(&catalog->root, "segments");
+	{
+		JsonbValue *e = object_get(&catalog->root, "entry");
+
+		if (e != NULL)
+		{
+			if (e->type != jbvString)
+				bad_catalog("\"entry\" of the catalog is not a string (the SQL of the entry time).");
+			c.entry = pnstrdup(e->val.string.val, e->val.string.len);
+		}
+	}
 	mark_correlated(&c, tree);
 	e = compile(&c, tree);
 	require_cat(&c, tree, &e, TC_BOOL, "a segment definition");

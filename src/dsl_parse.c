@@ -330,6 +330,16 @@ parse_window(DslParser *p, DslNode *call)
 		parse_length(p, call, WINDOW_HINT);
 		return;
 	}
+	if (is_word(&p->tok, "since"))
+	{
+		advance(p);
+		if (!is_word(&p->tok, "entry"))
+			unexpected(p, "\"entry\" after \"since\"",
+					   "Write \"since entry\": the activities since the customer entered the journey (journey conditions only).");
+		call->wsince = true;
+		advance(p);
+		return;
+	}
 	/* between 'from' and 'to' */
 	advance(p);
 	if (p->tok.kind != DT_STRING)
@@ -429,7 +439,7 @@ parse_exists(DslParser *p)
 		advance(p);
 		n->filter = parse_expr(p);
 	}
-	if (is_kw(&p->tok, "within") || is_kw(&p->tok, "between"))
+	if (is_kw(&p->tok, "within") || is_kw(&p->tok, "between") || is_word(&p->tok, "since"))
 		parse_window(p, n);
 	leave(p);
 	if (!is_op(&p->tok, ")"))
@@ -520,7 +530,8 @@ parse_primary(DslParser *p)
 				parse_call(p, n);
 				leave(p);
 				if (dsl_is_aggregate_name(n->str) &&
-					(is_kw(&p->tok, "within") || is_kw(&p->tok, "between")))
+					(is_kw(&p->tok, "within") || is_kw(&p->tok, "between") ||
+					 is_word(&p->tok, "since")))
 					parse_window(p, n);
 				else if (is_kw(&p->tok, "within"))
 					dsl_error(&p->lex, ERRCODE_UNDEFINED_FUNCTION, n->pos, n->bpos,
@@ -1015,6 +1026,8 @@ dsl_node_to_json(StringInfo out, const DslNode *n)
 			appendStringInfoString(out, ",\"window\":");
 			if (!n->has_window)
 				appendStringInfoString(out, "null");
+			else if (n->wsince)
+				appendStringInfo(out, "{\"pos\":%d,\"since\":\"entry\"}", n->wpos);
 			else if (n->wunit)
 				appendStringInfo(out, "{\"pos\":%d,\"n\":" INT64_FORMAT ",\"unit\":\"%s\"}",
 								 n->wpos, n->wn, n->wunit);

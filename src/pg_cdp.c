@@ -20,6 +20,7 @@
 
 #include "pg_cdp.h"
 #include "progress.h"
+#include "worker.h"
 
 PG_MODULE_MAGIC;
 
@@ -35,6 +36,7 @@ void
 _PG_init(void)
 {
 	cdp_define_gucs();
+	cdp_worker_init();
 	MarkGUCPrefixReserved("cdp");
 	CacheRegisterRelcacheCallback(cdp_nickname_invalidate, (Datum) 0);
 	cdp_progress_shmem_init();

@@ -10,7 +10,7 @@ set -eu
 what=${1:-build}
 pkgs="make gcc postgresql-15 postgresql-server-dev-15 postgresql-contrib libcurl4-openssl-dev python3"
 case "$what" in
-  test)  pkgs="$pkgs libipc-run-perl python3-aiosmtpd" ;;
+  test)  pkgs="$pkgs libipc-run-perl python3-aiosmtpd openssl" ;;
   bench) pkgs="$pkgs postgresql-15-similarity" ;;
   fuzz)  pkgs="$pkgs clang libclang-rt-14-dev llvm-14" ;;
   build) ;;

@@ -46,7 +46,7 @@ COMMENT ON COLUMN @extschema@.activity_def.columns IS 'detail columns kept in cd
 COMMENT ON COLUMN @extschema@.activity_def.type IS 'activity type (cdp.activity_type)';
 COMMENT ON COLUMN @extschema@.activity_def.key_column IS 'column identifying a row (the primary key when not given)';
 COMMENT ON COLUMN @extschema@.activity_def.created_at IS 'when the activity was added';
-SELECT pg_catalog.pg_extension_config_dump('@extschema@.activity_def', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.activity_def', $$WHERE NOT link ? 'journey'$$);
 
 CREATE TABLE @extschema@.url_rule (
     position    integer PRIMARY KEY,
@@ -65,7 +65,7 @@ CREATE TABLE @extschema@.activity (
     type            text NOT NULL,
     occurred_at     timestamptz NOT NULL,
     source_key      text NOT NULL,
-    linked_by       text NOT NULL CHECK (linked_by IN ('source', 'attribute', 'visitor')),
+    linked_by       text NOT NULL CHECK (linked_by IN ('source', 'attribute', 'visitor', 'journey')),
     link_value      text,
     detail          jsonb NOT NULL,
     PRIMARY KEY (activity, source_key)
@@ -77,7 +77,7 @@ COMMENT ON COLUMN @extschema@.activity.activity IS 'activity name (cdp.activity_
 COMMENT ON COLUMN @extschema@.activity.type IS 'activity type';
 COMMENT ON COLUMN @extschema@.activity.occurred_at IS 'when it happened';
 COMMENT ON COLUMN @extschema@.activity.source_key IS 'key of the row in the activity''s relation, as text';
-COMMENT ON COLUMN @extschema@.activity.linked_by IS 'how the customer was found: source (key of a source record), attribute (a normalised value), visitor (an anonymous visitor seen logged in)';
+COMMENT ON COLUMN @extschema@.activity.linked_by IS 'how the customer was found: source (key of a source record), attribute (a normalised value), visitor (an anonymous visitor seen logged in), journey (an e-mail event written by pg_cdp''s journeys, for a known customer)';
 COMMENT ON COLUMN @extschema@.activity.link_value IS 'the source key or normalised attribute value the row was linked by (NULL when stitched)';
 COMMENT ON COLUMN @extschema@.activity.detail IS 'the declared columns, typed, as JSON';
 
@@ -289,6 +289,9 @@ RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+  IF EXISTS (SELECT 1 FROM @extschema@.activity_def d WHERE d.name = drop_activity.name AND d.link ? 'journey') THEN
+    RAISE EXCEPTION 'activity "%" belongs to pg_cdp''s journeys and cannot be dropped', name USING ERRCODE = '42501';
+  END IF;
   DELETE FROM @extschema@.activity_def d WHERE d.name = drop_activity.name;
   IF NOT FOUND THEN
     RAISE EXCEPTION 'activity "%" does not exist', name USING ERRCODE = '42704', HINT = 'See SELECT name FROM cdp.activity_def.';
@@ -486,7 +489,9 @@ BEGIN
   PERFORM pg_advisory_xact_lock(1667526773, 2);
   PERFORM pg_advisory_xact_lock(1667526773, 1);
   per_activity := '{}';
-  FOR d IN SELECT * FROM @extschema@.activity_def x WHERE activities IS NULL OR x.name = ANY (activities) ORDER BY x.name LOOP
+  FOR d IN SELECT * FROM @extschema@.activity_def x
+            WHERE (activities IS NULL OR x.name = ANY (activities)) AND NOT x.link ? 'journey' ORDER BY x.name LOOP
+    -- (journey_email rows are written as they happen, not read from a relation)
     IF NOT EXISTS (SELECT 1 FROM pg_class WHERE oid = d.relation) THEN
       RAISE EXCEPTION 'the relation of activity "%" no longer exists', d.name
         USING ERRCODE = '42P01', HINT = 'Drop the activity with cdp.drop_activity and add it again.';
@@ -523,7 +528,13 @@ BEGIN
   CREATE TEMP TABLE _cdp_moved AS
     SELECT DISTINCT old_id FROM @extschema@.customer_id_history h WHERE h.run_id = run AND h.old_id IS NOT NULL;
   FOR d IN SELECT * FROM @extschema@.activity_def ORDER BY name LOOP
-    IF d.link ? 'source' THEN
+    IF d.link ? 'journey' THEN
+      -- e-mail events follow the customer their id merged into
+      UPDATE @extschema@.activity a SET customer_id = h.new_id
+        FROM @extschema@.customer_id_history h
+       WHERE a.activity = d.name AND a.customer_id IN (SELECT old_id FROM _cdp_moved)
+         AND h.run_id = run AND h.old_id = a.customer_id AND h.reason = 'merged' AND h.new_id IS NOT NULL;
+    ELSIF d.link ? 'source' THEN
       UPDATE @extschema@.activity a SET customer_id = cs.customer_id
         FROM @extschema@.customer_source cs
        WHERE a.activity = d.name AND a.linked_by = 'source' AND a.customer_id IN (SELECT old_id FROM _cdp_moved)

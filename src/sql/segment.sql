@@ -375,6 +375,11 @@ BEGIN
     RAISE EXCEPTION 'segment "%" is used by segment %', name, users
       USING ERRCODE = '2BP01', HINT = 'Change or drop the segments that use it first.';
   END IF;
+  users := @extschema@._segment_journeys(name);
+  IF users IS NOT NULL THEN
+    RAISE EXCEPTION 'segment "%" is used by journey %', name, users
+      USING ERRCODE = '2BP01', HINT = 'Stop those journeys (cdp.stop_journey) or give them another segment first.';
+  END IF;
   EXECUTE format('DROP VIEW IF EXISTS cdp_segment.%I', name);
   DELETE FROM @extschema@.segment_member m WHERE m.segment = name;
   DELETE FROM @extschema@.segment x WHERE x.name = name;
