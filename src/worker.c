@@ -611,10 +611,14 @@ pace(TimestampTz *next_global, MailerEntry *e)
 		if (ProcDiePending)
 			return false;
 	}
+	/*
+	 * Evenly spaced, without bursts: the next message may go one interval
+	 * after the later of this one's slot and now.
+	 */
 	if (cdp_max_messages_per_second > 0)
-		*next_global = Max(*next_global, GetCurrentTimestamp() - 1000000) + 1000000 / cdp_max_messages_per_second;
+		*next_global = Max(*next_global, GetCurrentTimestamp()) + 1000000 / cdp_max_messages_per_second;
 	if (e && e->rate > 0)
-		e->next_send = Max(e->next_send, GetCurrentTimestamp() - 1000000) + (TimestampTz) (1000000 / e->rate);
+		e->next_send = Max(e->next_send, GetCurrentTimestamp()) + (TimestampTz) (1000000 / e->rate);
 	return true;
 }
 

@@ -2078,7 +2078,7 @@ LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
   id bigint;
-  ok boolean := true;
+  succeeded boolean := true;
   err text;
 BEGIN
   INSERT INTO @extschema@.refresh_run (schedule, step, started_at) VALUES (schedule, step, clock_timestamp()) RETURNING run_id INTO id;
@@ -2090,11 +2090,11 @@ BEGIN
     WHEN 'segments' THEN PERFORM @extschema@.refresh_segments();
     END CASE;
   EXCEPTION WHEN others THEN
-    ok := false;
+    succeeded := false;
     GET STACKED DIAGNOSTICS err = MESSAGE_TEXT;
   END;
-  UPDATE @extschema@.refresh_run r SET finished_at = clock_timestamp(), ok = _run_refresh_step.ok, error = err WHERE r.run_id = id;
-  RETURN ok;
+  UPDATE @extschema@.refresh_run r SET finished_at = clock_timestamp(), ok = succeeded, error = err WHERE r.run_id = id;
+  RETURN succeeded;
 END;
 $$;
 COMMENT ON FUNCTION @extschema@._run_refresh_step(text, text) IS 'Internal: runs and logs one refresh step';

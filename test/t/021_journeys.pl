@@ -17,6 +17,7 @@ use warnings;
 use utf8;
 use Encode qw(decode);
 use IPC::Run ();
+use JSON::PP;
 use MIME::QuotedPrint qw(decode_qp);
 use MIME::Base64 qw(decode_base64);
 use PostgreSQL::Test::Cluster;
@@ -39,6 +40,19 @@ sub start_smtp
 		\$in, \$out, \$err, IPC::Run::timeout(600));
 	$h->pump until $out =~ /ready/ || !$h->pumpable;
 	die "smtp_server.py did not start: $err" unless $out =~ /ready/;
+	push @servers, $h;
+	return $h;
+}
+
+sub start_http
+{
+	my ($port, $dir) = @_;
+	my ($in, $out, $err) = ('', '', '');
+	my $h = IPC::Run::start(
+		[ '/usr/bin/python3', "$src/test/http_sink.py", '--port', $port, '--dir', $dir ],
+		\$in, \$out, \$err, IPC::Run::timeout(600));
+	$h->pump until $out =~ /ready/ || !$h->pumpable;
+	die "http_sink.py did not start: $err" unless $out =~ /ready/;
 	push @servers, $h;
 	return $h;
 }
@@ -313,6 +327,70 @@ is($node->safe_psql('postgres', q{SELECT count(*) FROM cdp.message WHERE step = 
 $smtp = start_smtp($smtp_port, $box);
 wait_for($node, q{SELECT count(*) FROM cdp.message WHERE step = 'd1' AND state = 'sent'}, '4',
 	'sent once the server is back', 40);
+
+# ---------------------------------------------------------------- HTTP API, webhook, rate limit, schedules, secrets
+my $http_port = PostgreSQL::Test::Cluster::get_free_port();
+my $sink = "$tmp/sink";
+mkdir $sink;
+start_http($http_port, $sink);
+$node->safe_psql('postgres', qq{
+	SELECT cdp.create_channel('api', 'http://127.0.0.1:$http_port/v1/send',
+	  '{"from": "Shop <news\@shop.test>", "headers": {"Authorization": "Bearer k1"}, "marketing": false}');
+	SELECT cdp.create_journey('hooks', '{"trigger": {"segment": "everyone", "members": "all"},
+	   "steps": [{"id": "api_mail", "type": "email", "template": "reminder", "channel": "api", "marketing": false},
+	             {"id": "hook", "type": "webhook", "url": "http://127.0.0.1:$http_port/hooks/crm",
+	              "payload": {"customer": "{{ customer_id }}", "name": "{{ first_name }}", "source": "pg_cdp"}}]}');
+	SELECT cdp.publish_journey('hooks');
+});
+wait_for($node, q{SELECT count(*) FROM cdp.message m JOIN cdp.journey j USING (journey_id) WHERE j.name = 'hooks' AND m.state IN ('sent', 'failed')},
+	'10', 'the HTTP e-mails and the webhooks are delivered');
+opendir(my $sd, $sink) or die;
+my @reqs = sort grep { /^req-\d+\.json$/ } readdir $sd;
+closedir $sd;
+my (@api, @hook);
+for my $f (@reqs)
+{
+	open(my $fh, '<:raw', "$sink/$f") or die;
+	local $/;
+	my $r = JSON::PP->new->utf8->decode(<$fh>);
+	close $fh;
+	push @api, $r if $r->{path} eq '/v1/send';
+	push @hook, $r if $r->{path} eq '/hooks/crm';
+}
+is(scalar(@api), 5, 'five e-mails went to the HTTP API');
+my ($api_zoe) = grep { JSON::PP->new->decode($_->{body})->{to} eq 'zoe@example.test' } @api;
+ok($api_zoe && ($api_zoe->{headers}{Authorization} // $api_zoe->{headers}{authorization} // '') eq 'Bearer k1',
+	'with the channel secret header');
+is(JSON::PP->new->decode($api_zoe->{body})->{subject}, "Still thinking, Zo\x{eb}?", 'and the rendered subject as JSON');
+is(scalar(@hook), 5, 'five webhooks arrived');
+is(join(',', sort map { my $b = JSON::PP->new->decode($_->{body}); "$b->{customer}:$b->{source}" } @hook),
+	'1:pg_cdp,2:pg_cdp,3:pg_cdp,4:pg_cdp,5:pg_cdp', 'with their rendered payloads');
+
+# a channel's rate limit spaces its messages
+$node->safe_psql('postgres', qq{
+	SELECT cdp.create_channel('slow', 'smtp://127.0.0.1:$smtp_port', '{"from": "Shop <news\@shop.test>", "tls": "none", "rate_per_second": 10}');
+	INSERT INTO cdp.message (header_id, kind, channel, marketing, to_address, subject, text_body)
+	SELECT '<rate-' || i || '\@shop.test>', 'email', 'slow', false, 'rate' || i || '\@example.test', 'rate ' || i, 'x'
+	  FROM generate_series(1, 21) i;
+});
+wait_for($node, q{SELECT count(*) FROM cdp.message WHERE channel = 'slow' AND state = 'sent'}, '21', '21 rate-limited messages sent');
+cmp_ok($node->safe_psql('postgres', q{SELECT extract(epoch FROM max(sent_at) - min(sent_at)) FROM cdp.message WHERE channel = 'slow'}),
+	'>=', 1.8, 'at 10 per second they took at least 1.8 s');
+
+# a refresh schedule run by the worker, with its log
+$node->safe_psql('postgres', q{SELECT cdp.schedule_refresh('segs', '1 hour', ARRAY['activities', 'segments'])});
+wait_for($node, q{SELECT string_agg(step || ':' || ok, ',' ORDER BY run_id) FROM cdp.refresh_run WHERE schedule = 'segs'},
+	'activities:true,segments:true', 'the worker runs a due schedule and logs each step');
+cmp_ok($node->safe_psql('postgres', q{SELECT extract(epoch FROM next_run_at - now()) FROM cdp.refresh_schedule WHERE name = 'segs'}),
+	'>', 3000, 'and moves it to its next time');
+
+# channel secrets: cdp_admin only
+$node->safe_psql('postgres', q{CREATE ROLE clerk LOGIN; CREATE ROLE boss LOGIN IN ROLE cdp_admin;});
+my ($r1, $o1, $e1) = $node->psql('postgres', 'SELECT password FROM cdp.channel_secret', extra_params => [ '-U', 'clerk' ]);
+like($e1, qr/permission denied for table channel_secret/, 'an ordinary role cannot read channel secrets');
+($r1, $o1, $e1) = $node->psql('postgres', q{SELECT headers ->> 'Authorization' FROM cdp.channel_secret WHERE channel = 'api'},
+	extra_params => [ '-U', 'boss' ]);
+is($o1, 'Bearer k1', 'a member of cdp_admin can');
 
 # ---------------------------------------------------------------- kill -9 in a 2,000-message batch
 my $crashbox = "$tmp/crashbox";
