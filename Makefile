@@ -64,7 +64,7 @@ DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
 EXTRA_CLEAN = src/sql/nickname_data.sql
 
 # pg_regress tests, run in this order by test/run.sh in a temporary instance.
-REGRESS = init distance jaro normalize email phone metaphone names merge cluster unify activity dsl measure segment mail template comments
+REGRESS = init distance jaro normalize email phone metaphone names merge cluster unify activity dsl measure segment mail template journey comments
 
 PG_CFLAGS += -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare \
 	-Wno-missing-field-initializers

@@ -303,6 +303,39 @@ cdp_worker_init(void)
 /* ---------------------------------------------------------------- SQL steps */
 
 /*
+ * tx_begin, tx_commit, tx_abort
+ *		A transaction of its own around one step, with SPI and a snapshot;
+ *		tx_abort (in PG_CATCH) logs the error and rolls back, leaving the
+ *		worker in oldcxt.  The statement time is set first, so now() is
+ *		the time of this step (a background worker has no statements).
+ */
+static void
+tx_begin(void)
+{
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	SPI_connect();
+	PushActiveSnapshot(GetTransactionSnapshot());
+}
+
+static void
+tx_commit(void)
+{
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+}
+
+static void
+tx_abort(MemoryContext oldcxt)
+{
+	MemoryContextSwitchTo(oldcxt);
+	EmitErrorReport();
+	AbortCurrentTransaction();
+	FlushErrorState();
+}
+
+/*
  * extension_ready
  *		Whether pg_cdp is installed in this database (in a transaction).
  */
@@ -334,23 +367,15 @@ run_sql(const char *what, const char *sql, int nargs, Oid *types, Datum *values)
 	{
 		int			rc;
 
-		SetCurrentStatementStartTimestamp();
-		StartTransactionCommand();
-		SPI_connect();
-		PushActiveSnapshot(GetTransactionSnapshot());
+		tx_begin();
 		rc = SPI_execute_with_args(sql, nargs, types, values, NULL, false, 0);
 		if (rc < 0)
 			elog(ERROR, "pg_cdp worker: SPI_execute_with_args failed for \"%s\": %s", what, SPI_result_code_string(rc));
-		SPI_finish();
-		PopActiveSnapshot();
-		CommitTransactionCommand();
+		tx_commit();
 	}
 	PG_CATCH();
 	{
-		MemoryContextSwitchTo(oldcxt);
-		EmitErrorReport();
-		AbortCurrentTransaction();
-		FlushErrorState();
+		tx_abort(oldcxt);
 		ok = false;
 	}
 	PG_END_TRY();
@@ -374,10 +399,7 @@ run_schedules(void)
 	set_doing("checking refresh schedules");
 	PG_TRY();
 	{
-		SetCurrentStatementStartTimestamp();
-		StartTransactionCommand();
-		SPI_connect();
-		PushActiveSnapshot(GetTransactionSnapshot());
+		tx_begin();
 		if (SPI_execute("SELECT d.name, s.step FROM cdp._due_schedules() d, unnest(d.steps) WITH ORDINALITY s(step, i) ORDER BY d.name, s.i",
 						false, 0) == SPI_OK_SELECT)
 		{
@@ -391,16 +413,11 @@ run_schedules(void)
 				MemoryContextSwitchTo(spicxt);
 			}
 		}
-		SPI_finish();
-		PopActiveSnapshot();
-		CommitTransactionCommand();
+		tx_commit();
 	}
 	PG_CATCH();
 	{
-		MemoryContextSwitchTo(oldcxt);
-		EmitErrorReport();
-		AbortCurrentTransaction();
-		FlushErrorState();
+		tx_abort(oldcxt);
 	}
 	PG_END_TRY();
 	MemoryContextSwitchTo(oldcxt);
@@ -506,10 +523,7 @@ claim_batch(MemoryContext cxt, Claimed **out)
 		Oid			types[1] = {INT4OID};
 		Datum		values[1];
 
-		SetCurrentStatementStartTimestamp();
-		StartTransactionCommand();
-		SPI_connect();
-		PushActiveSnapshot(GetTransactionSnapshot());
+		tx_begin();
 		values[0] = Int32GetDatum(cdp_worker_batch_size);
 		if (SPI_execute_with_args("SELECT c.*, cdp._channel_config(c.channel)::text FROM cdp._claim_messages($1) c",
 								  1, types, values, NULL, false, 0) != SPI_OK_SELECT)
@@ -551,16 +565,11 @@ claim_batch(MemoryContext cxt, Claimed **out)
 			*out = c;
 			n = (int) SPI_processed;
 		}
-		SPI_finish();
-		PopActiveSnapshot();
-		CommitTransactionCommand();
+		tx_commit();
 	}
 	PG_CATCH();
 	{
-		MemoryContextSwitchTo(oldcxt);
-		EmitErrorReport();
-		AbortCurrentTransaction();
-		FlushErrorState();
+		tx_abort(oldcxt);
 		n = 0;
 	}
 	PG_END_TRY();

@@ -57,18 +57,43 @@ cat > "$vgdir/pg.supp" <<'SUPP'
 SUPP
 chmod 644 "$vgdir/pg.supp"
 
+status=0
 TMPSERVER_WRAPPER="valgrind --quiet --error-limit=no --num-callers=30 --suppressions=$vgdir/pg.supp --log-file=$vgdir/vg.%p.log"
 export TMPSERVER_WRAPPER
 # JIT is off: loading LLVM under valgrind is slow and trips glibc's loader
-tmpserver_start "shared_preload_libraries = 'pg_cdp'" "max_parallel_workers_per_gather = 0" "jit = off"
+tmpserver_start "shared_preload_libraries = 'pg_cdp'" "max_parallel_workers_per_gather = 0" "jit = off" \
+	"cdp.database = 'vg_journeys'" "cdp.worker_naptime = 200"
 echo "server under valgrind on port $PGPORT"
+
+# The worker under valgrind: a journey scenario in its database, with a
+# real SMTP server (test/smtp_server.py), until every e-mail is handled.
+if [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null; then
+	smtp_port=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	mkdir -p "$vgdir/mail"
+	/usr/bin/python3 "$srcdir/test/smtp_server.py" --port "$smtp_port" --dir "$vgdir/mail" > "$vgdir/smtp.log" 2>&1 &
+	smtp_pid=$!
+	sleep 1
+	tmpserver_psql -q -c "CREATE DATABASE vg_journeys"
+	tmpserver_psql -q -d vg_journeys -v smtp_port="$smtp_port" -f "$srcdir/test/valgrind_journeys.sql" >/dev/null
+	echo "journey scenario: waiting for the worker (under valgrind) to handle every e-mail"
+	i=0
+	until [ "$(tmpserver_psql -qAt -d vg_journeys -c "SELECT count(*) FROM cdp.message WHERE kind = 'email' AND state IN ('queued', 'sending')")" = 0 ] &&
+		[ "$(tmpserver_psql -qAt -d vg_journeys -c "SELECT count(*) FROM cdp.refresh_run WHERE schedule = 'vg'")" = 2 ]; do
+		i=$((i + 1))
+		[ "$i" -lt 300 ] || { echo "journey scenario: the worker did not finish in 300 s"; status=1; break; }
+		sleep 1
+	done
+	tmpserver_psql -qAt -d vg_journeys -c "SELECT 'journey scenario: ' || string_agg(state || ' ' || n, ', ') FROM (SELECT state, count(*) AS n FROM cdp.message GROUP BY 1 ORDER BY 1) x"
+	kill "$smtp_pid" 2>/dev/null || true
+else
+	echo "python3-aiosmtpd missing: the worker is not exercised"
+fi
 
 # pg_regress against the running server, from a copy readable by anyone
 mkdir -p "$vgdir/src" "$vgdir/out"
 cp -R "$srcdir/sql" "$srcdir/expected" "$srcdir/test" "$vgdir/src/"
 chmod -R a+rwX "$vgdir"
 tmpserver_psql -q -c "CREATE DATABASE contrib_regression"
-status=0
 (cd "$vgdir/src" && PGTZ=UTC "$(dirname "$(dirname "$(dirname "$("$PG_CONFIG" --pgxs)")")")/src/test/regress/pg_regress" \
 	--bindir="$TMPSERVER_BINDIR" --use-existing --host="$PGHOST" --port="$PGPORT" \
 	--inputdir=. --outputdir="$vgdir/out" --dbname=contrib_regression "$@") || status=$?

@@ -354,6 +354,18 @@ $$;
 COMMENT ON FUNCTION @extschema@.create_channel(text, text, jsonb) IS
   'Creates a delivery channel: smtp:// (STARTTLS), smtps:// or an https:// e-mail API; username, password and headers are kept in cdp.channel_secret';
 
+-- The journeys (names, comma-separated) whose steps name a channel or a
+-- template, among versions in the given states; NULL when none.
+CREATE FUNCTION @extschema@._journeys_using(step_key text, used text, states text[])
+RETURNS text
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT string_agg(DISTINCT j.name, ', ')
+    FROM @extschema@.journey j, jsonb_array_elements(j.definition -> 'steps') s
+   WHERE j.status = ANY (states) AND s ->> step_key = used
+$$;
+COMMENT ON FUNCTION @extschema@._journeys_using(text, text, text[]) IS 'Internal: the journeys whose steps use a channel or a template';
+
 CREATE FUNCTION @extschema@.drop_channel(name text)
 RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
@@ -365,9 +377,7 @@ BEGIN
   IF NOT EXISTS (SELECT 1 FROM @extschema@.channel c WHERE c.name = name) THEN
     RAISE EXCEPTION 'channel "%" does not exist', name USING ERRCODE = '42704';
   END IF;
-  SELECT string_agg(DISTINCT j.name, ', ') INTO users
-    FROM @extschema@.journey j, jsonb_array_elements(j.definition -> 'steps') s
-   WHERE j.status IN ('draft', 'live', 'paused') AND s ->> 'channel' = name;
+  users := @extschema@._journeys_using('channel', name, ARRAY['draft', 'live', 'paused', 'closed']);
   IF users IS NOT NULL THEN
     RAISE EXCEPTION 'channel "%" is used by journey %', name, users
       USING ERRCODE = '2BP01', HINT = 'Stop or change those journeys first.';
@@ -450,9 +460,7 @@ BEGIN
   IF html IS NULL AND text_body IS NULL THEN
     RAISE EXCEPTION 'a template needs an HTML part, a text part or both' USING ERRCODE = '22023';
   END IF;
-  SELECT string_agg(DISTINCT j.name, ', ') INTO users
-    FROM @extschema@.journey j, jsonb_array_elements(j.definition -> 'steps') s
-   WHERE j.status IN ('live', 'paused') AND s ->> 'template' = name;
+  users := @extschema@._journeys_using('template', name, ARRAY['live', 'paused', 'closed']);
   IF users IS NOT NULL THEN
     RAISE EXCEPTION 'template "%" is used by published journey %', name, users
       USING ERRCODE = '55006', HINT = 'Create a template under a new name and a new version of the journey that uses it.';
@@ -496,9 +504,7 @@ BEGIN
   IF NOT EXISTS (SELECT 1 FROM @extschema@.template t WHERE t.name = name) THEN
     RAISE EXCEPTION 'template "%" does not exist', name USING ERRCODE = '42704';
   END IF;
-  SELECT string_agg(DISTINCT j.name, ', ') INTO users
-    FROM @extschema@.journey j, jsonb_array_elements(j.definition -> 'steps') s
-   WHERE j.status IN ('draft', 'live', 'paused') AND s ->> 'template' = name;
+  users := @extschema@._journeys_using('template', name, ARRAY['draft', 'live', 'paused', 'closed']);
   IF users IS NOT NULL THEN
     RAISE EXCEPTION 'template "%" is used by journey %', name, users USING ERRCODE = '2BP01';
   END IF;
@@ -659,7 +665,7 @@ CREATE TABLE @extschema@.message (
     message_id      bigserial PRIMARY KEY,
     header_id       text NOT NULL UNIQUE,
     kind            text NOT NULL CHECK (kind IN ('email', 'webhook')),
-    channel         text REFERENCES @extschema@.channel ON DELETE RESTRICT,
+    channel         text REFERENCES @extschema@.channel ON DELETE SET NULL,
     journey_id      integer REFERENCES @extschema@.journey,
     member_id       bigint,
     step            text,
@@ -1057,7 +1063,7 @@ BEGIN
         END;
       END IF;
     WHEN 'branch' THEN
-      IF NOT (s ->> 'then' = ANY (ids)) OR NOT (s ->> 'else' = ANY (ids)) THEN
+      IF NOT coalesce(s ->> 'then' = ANY (ids) AND s ->> 'else' = ANY (ids), false) THEN
         RAISE EXCEPTION 'branch "%" needs "then" and "else" naming steps of the journey', s ->> 'id' USING ERRCODE = '22023';
       END IF;
       IF NOT s ? 'if' THEN
@@ -1351,6 +1357,7 @@ DECLARE
   moved bigint := 0;
   queued bigint := 0;
   n bigint;
+  k bigint;
   r integer;
   s @extschema@.journey_step;
   cond_sql text;
@@ -1373,7 +1380,13 @@ BEGIN
       CREATE TEMP TABLE _cdp_enrol AS
       SELECT a.customer_id, 'activity:' || a.source_key AS trigger_key
         FROM @extschema@.activity a
-       WHERE a.activity = trig ->> 'activity' AND a.occurred_at >= j.published_at AND a.occurred_at <= at;
+       WHERE a.activity = trig ->> 'activity' AND a.occurred_at >= j.published_at AND a.occurred_at <= at
+         -- an activity during an earlier walk, or before it ended plus the
+         -- re-entry delay, is spent: it does not start a walk later
+         AND NOT EXISTS (SELECT 1 FROM @extschema@.journey_member m JOIN @extschema@.journey x ON x.journey_id = m.journey_id
+                          WHERE x.name = j.name AND m.customer_id = a.customer_id
+                            AND a.occurred_at <= coalesce(m.ended_at + CASE WHEN reentry ? 'after' THEN (reentry ->> 'after')::interval
+                                                                            ELSE interval '0' END, 'infinity'));
     ELSIF trig ? 'at' THEN
       IF j.trigger_done OR at < (trig ->> 'at')::timestamptz THEN
         CREATE TEMP TABLE _cdp_enrol (customer_id bigint, trigger_key text);
@@ -1424,10 +1437,11 @@ BEGIN
   IF coalesce((j.definition -> 'exit' ->> 'segment_exit')::boolean, false) THEN
     WITH gone AS (
       UPDATE @extschema@.journey_member m SET state = 'exited', ended_at = at, step = NULL, next_at = NULL
-       WHERE m.journey_id = j.journey_id AND m.state = 'active'
+        FROM @extschema@.journey_member old
+       WHERE old.member_id = m.member_id AND m.journey_id = j.journey_id AND m.state = 'active'
          AND NOT EXISTS (SELECT 1 FROM @extschema@.segment_member sm
                           WHERE sm.segment = trig ->> 'segment' AND sm.customer_id = m.customer_id AND sm.exited_at IS NULL)
-      RETURNING m.member_id, (SELECT x.step FROM @extschema@.journey_event x WHERE x.member_id = m.member_id ORDER BY x.at DESC LIMIT 1) AS step)
+      RETURNING m.member_id, old.step)
     INSERT INTO @extschema@.journey_event (journey_id, member_id, step, event, at)
     SELECT j.journey_id, member_id, coalesce(step, '?'), 'exited', at FROM gone;
     GET DIAGNOSTICS exited = ROW_COUNT;
@@ -1582,8 +1596,8 @@ BEGIN
           SELECT j.journey_id, x.member_id, s.step, 'queued', at FROM @extschema@.message x
            WHERE x.journey_id = j.journey_id AND x.step = s.step
              AND x.member_id IN (SELECT o.member_id FROM pg_temp._cdp_out o) AND x.queued_at = at;
-          GET DIAGNOSTICS n = ROW_COUNT;
-          queued := queued + n;
+          GET DIAGNOSTICS k = ROW_COUNT;
+          queued := queued + k;
         ELSE
           INSERT INTO @extschema@.message (header_id, kind, channel, url, journey_id, member_id, step, customer_id, marketing, payload,
                                            queued_at, next_attempt_at)
@@ -1599,8 +1613,8 @@ BEGIN
                  LATERAL (SELECT jsonb_build_object('journey', j.name, 'step', s.step, 'now', at, 'coupon_seed', o.token) AS extra) x;
           INSERT INTO @extschema@.journey_event (journey_id, member_id, step, event, at)
           SELECT j.journey_id, o.member_id, s.step, 'queued', at FROM pg_temp._cdp_out o;
-          GET DIAGNOSTICS n = ROW_COUNT;
-          queued := queued + n;
+          GET DIAGNOSTICS k = ROW_COUNT;
+          queued := queued + k;
         END IF;
         INSERT INTO pg_temp._cdp_moves SELECT o.member_id, s.next_step FROM pg_temp._cdp_out o;
         DROP TABLE pg_temp._cdp_out;
@@ -1670,7 +1684,7 @@ CREATE FUNCTION @extschema@._claim_messages(batch_size integer)
 RETURNS TABLE (message_id bigint, kind text, channel text, to_address text, from_address text, subject text,
                html text, text_body text, header_id text, list_unsubscribe text, url text, payload text,
                rate_per_second double precision)
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET client_min_messages = warning
 AS $$
 DECLARE
   batch bigint := nextval('@extschema@.claim_batch_seq');
@@ -1797,6 +1811,12 @@ BEGIN
   ELSE
     RAISE EXCEPTION 'unknown delivery status "%"', status USING ERRCODE = '22023';
   END CASE;
+  -- a message put back in the queue after its journey was stopped is not sent
+  IF status IN ('released', 'channel_error', 'tempfail')
+     AND EXISTS (SELECT 1 FROM @extschema@.journey j WHERE j.journey_id = m.journey_id AND j.status = 'stopped') THEN
+    UPDATE @extschema@.message x SET state = 'cancelled', detail = 'journey stopped'
+     WHERE x.message_id = m.message_id AND x.state = 'queued';
+  END IF;
 END;
 $$;
 COMMENT ON FUNCTION @extschema@._record_delivery(bigint, text, integer, text, text, boolean) IS
