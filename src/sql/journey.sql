@@ -1766,6 +1766,10 @@ BEGIN
   IF NOT FOUND OR m.state <> 'sending' THEN
     RETURN;
   END IF;
+  IF status = 'channel_error' AND m.channel IS NULL THEN
+    -- a webhook to its own URL: no channel to back off, the message does
+    status := 'tempfail';
+  END IF;
   CASE status
   WHEN 'sent' THEN
     UPDATE @extschema@.message x SET state = 'sent', sent_at = now(), reply_code = _record_delivery.reply_code,
