@@ -58,13 +58,14 @@ SQL_PARTS = \
 	src/sql/segment.sql \
 	src/sql/mail.sql \
 	src/sql/template.sql \
-	src/sql/journey.sql
+	src/sql/journey.sql \
+	src/sql/clienteling.sql
 
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
 EXTRA_CLEAN = src/sql/nickname_data.sql
 
 # pg_regress tests, run in this order by test/run.sh in a temporary instance.
-REGRESS = init distance jaro normalize email phone metaphone names merge cluster unify activity dsl measure segment mail template journey comments
+REGRESS = init distance jaro normalize email phone metaphone names merge cluster unify activity dsl measure segment mail template clienteling journey comments
 
 PG_CFLAGS += -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare \
 	-Wno-missing-field-initializers

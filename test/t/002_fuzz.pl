@@ -348,7 +348,7 @@ my $catalog = $node->safe_psql(
 	   -- error (42601); 012_dsl_fuzz.pl fuzzes it with its own rules
 	   AND p.proname NOT IN ('parse_expression', 'segment_sql', 'segment_members', 'estimate_segment',
 	                       'template_check', 'template_paths', 'template_coupons', 'coupon_code',
-	                       'journey_stats', 'journey_funnel', 'render_template')
+	                       'journey_stats', 'journey_funnel', 'render_template', 'customer_card')
 	 ORDER BY 1, 2});
 
 my %have;     # proname -> list of { sig, types, args, ret }
