@@ -352,27 +352,22 @@ REVOKE EXECUTE ON FUNCTION @extschema@._manages(text, text, text) FROM PUBLIC;
 -- The caller as an associate working for entity e (given, or their only
 -- one): returns (associate, entity); cdp_admin may act for any entity and
 -- need not be an associate.  what: the action, for the messages.
-CREATE FUNCTION @extschema@._acting_associate(e text, what text, OUT associate text, OUT entity text, OUT is_admin boolean)
+-- The legal entity an associate acts for: e when given, else the only one
+-- they work for (an error naming "who" when there is none or several); it
+-- must exist.
+CREATE FUNCTION @extschema@._entity_of(x text, e text, what text, who text)
+RETURNS text
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-  me name := @extschema@._caller();
   ents text[];
 BEGIN
-  is_admin := @extschema@._is_cdp_admin(me);
-  associate := @extschema@._associate_of(me);
-  IF associate IS NULL AND NOT is_admin THEN
-    RAISE EXCEPTION 'permission denied to %', what USING ERRCODE = '42501',
-      DETAIL = format('Role "%s" is not a store associate.', me),
-      HINT = 'An administrator maps the role to an associate with cdp.create_associate and cdp.assign_store.';
-  END IF;
   IF e IS NULL THEN
-    SELECT array_agg(DISTINCT w.entity ORDER BY w.entity) INTO ents
-      FROM @extschema@.associate_store w WHERE w.associate = _acting_associate.associate;
+    SELECT array_agg(DISTINCT w.entity ORDER BY w.entity) INTO ents FROM @extschema@.associate_store w WHERE w.associate = x;
     IF coalesce(cardinality(ents), 0) <> 1 THEN
       RAISE EXCEPTION 'name the legal entity to %', what USING ERRCODE = '22023',
-        DETAIL = CASE WHEN ents IS NULL THEN format('Role "%s" works in no store.', me)
-                      ELSE format('Role "%s" works for the legal entities %s.', me, array_to_string(ents, ', ')) END,
+        DETAIL = CASE WHEN ents IS NULL THEN format('%s works in no store.', who)
+                      ELSE format('%s works for the legal entities %s.', who, array_to_string(ents, ', ')) END,
         HINT = 'Pass entity => ''...''.';
     END IF;
     e := ents[1];
@@ -381,6 +376,26 @@ BEGIN
     RAISE EXCEPTION 'legal entity "%" does not exist', e USING ERRCODE = '42704',
       HINT = 'An administrator creates it with cdp.create_legal_entity.';
   END IF;
+  RETURN e;
+END;
+$$;
+COMMENT ON FUNCTION @extschema@._entity_of(text, text, text, text) IS 'Internal: the legal entity an associate acts for (given, or the only one they work for), checked';
+REVOKE EXECUTE ON FUNCTION @extschema@._entity_of(text, text, text, text) FROM PUBLIC;
+
+CREATE FUNCTION @extschema@._acting_associate(e text, what text, OUT associate text, OUT entity text, OUT is_admin boolean)
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  me name := @extschema@._caller();
+BEGIN
+  is_admin := @extschema@._is_cdp_admin(me);
+  associate := @extschema@._associate_of(me);
+  IF associate IS NULL AND NOT is_admin THEN
+    RAISE EXCEPTION 'permission denied to %', what USING ERRCODE = '42501',
+      DETAIL = format('Role "%s" is not a store associate.', me),
+      HINT = 'An administrator maps the role to an associate with cdp.create_associate and cdp.assign_store.';
+  END IF;
+  e := @extschema@._entity_of(associate, e, what, format('Role "%s"', me));
   IF NOT is_admin AND NOT @extschema@._works_for(associate, e) THEN
     RAISE EXCEPTION 'permission denied to %', what USING ERRCODE = '42501',
       DETAIL = format('Associate "%s" works in no store of legal entity "%s".', associate, e),
@@ -820,26 +835,11 @@ CREATE FUNCTION @extschema@._book_entity(x text, e text, what text)
 RETURNS text
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-  ents text[];
 BEGIN
   IF x IS NULL OR NOT EXISTS (SELECT 1 FROM @extschema@.associate a WHERE a.associate = x) THEN
     RAISE EXCEPTION 'associate "%" does not exist', x USING ERRCODE = '42704', HINT = 'See SELECT associate FROM cdp.associate.';
   END IF;
-  IF e IS NULL THEN
-    SELECT array_agg(DISTINCT w.entity ORDER BY w.entity) INTO ents FROM @extschema@.associate_store w WHERE w.associate = x;
-    IF coalesce(cardinality(ents), 0) <> 1 THEN
-      RAISE EXCEPTION 'name the legal entity to %', what USING ERRCODE = '22023',
-        DETAIL = CASE WHEN ents IS NULL THEN format('Associate "%s" works in no store.', x)
-                      ELSE format('Associate "%s" works for the legal entities %s.', x, array_to_string(ents, ', ')) END,
-        HINT = 'Pass entity => ''...''.';
-    END IF;
-    e := ents[1];
-  END IF;
-  IF NOT EXISTS (SELECT 1 FROM @extschema@.legal_entity le WHERE le.entity = e) THEN
-    RAISE EXCEPTION 'legal entity "%" does not exist', e USING ERRCODE = '42704';
-  END IF;
-  RETURN e;
+  RETURN @extschema@._entity_of(x, e, what, format('Associate "%s"', x));
 END;
 $$;
 COMMENT ON FUNCTION @extschema@._book_entity(text, text, text) IS 'Internal: the legal entity of an associate''s client book (given, or the only one they work for)';
