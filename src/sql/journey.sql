@@ -1262,6 +1262,10 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM @extschema@.journey x WHERE x.name = name) THEN
       RAISE EXCEPTION 'journey "%" does not exist', name USING ERRCODE = '42704';
     END IF;
+    IF EXISTS (SELECT 1 FROM @extschema@.journey x WHERE x.name = name AND x.status = 'stopped') THEN
+      RAISE EXCEPTION 'journey "%" is stopped', name USING ERRCODE = '55000',
+        HINT = 'A stopped journey stays stopped; cdp.create_journey with the same name makes a new version to publish.';
+    END IF;
     RAISE EXCEPTION 'journey "%" is not published', name USING ERRCODE = '55000', HINT = 'Publish it with cdp.publish_journey.';
   END IF;
   IF NOT (j.status = ANY (from_status)) THEN
