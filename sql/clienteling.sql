@@ -132,7 +132,7 @@ SELECT cdp.client_book_add('ann', 3) AS manager_adds;                -- amy mana
 SELECT cdp.client_book_add('abe', 4);                                -- abe works in A2, amy does not manage it
 RESET ROLE;
 SET ROLE regress_cl_bea;
-SELECT cdp.client_book_add('ann', 4);                                -- bea works for B only
+SELECT cdp.client_book_add('ann', 4);                                -- bea works for B only: ann is not visible to her
 SELECT cdp.client_book_add('bea', 1) AS other_entity;                -- B has its own books
 RESET ROLE;
 SET ROLE regress_cl_abe;
@@ -228,6 +228,19 @@ SELECT cdp.assign_store('ann', 'A1');
 SELECT cdp.client_book_reassign('amy', 'ann') AS given_back;         -- 2
 RESET ROLE;
 REVOKE EXECUTE ON FUNCTION cdp.client_book_reassign(text, text, bigint[], text) FROM cdp_associate, cdp_admin;
+-- EXECUTE is checked for the calling role too: a role that holds it cannot
+-- lend it, through a SECURITY DEFINER function, to a manager who lacks it
+CREATE ROLE regress_cl_lender;
+GRANT EXECUTE ON FUNCTION cdp.client_book_reassign(text, text, bigint[], text) TO regress_cl_lender;
+CREATE FUNCTION cl.lend() RETURNS bigint LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog
+  AS $$ SELECT cdp.client_book_reassign('ann', 'amy') $$;
+ALTER FUNCTION cl.lend() OWNER TO regress_cl_lender;
+SET ROLE regress_cl_amy;
+SELECT cl.lend();                                                    -- amy may not reassign
+RESET ROLE;
+DROP FUNCTION cl.lend();
+REVOKE EXECUTE ON FUNCTION cdp.client_book_reassign(text, text, bigint[], text) FROM regress_cl_lender;
+DROP ROLE regress_cl_lender;
 SELECT entity, associate, array_agg(customer_id ORDER BY customer_id) AS customers FROM cdp.client_book_entry
  GROUP BY 1, 2 ORDER BY 1, 2;                                        -- A: abe {4}, al {5}, ann {1,3}; B: bea {1}, max {5}
 
@@ -345,6 +358,7 @@ SELECT cdp.record_client_activity(1, 'phone_call', 'Called about the new Acme ba
 SELECT cdp.record_client_activity(1, 'fax', 'x');
 SELECT cdp.record_client_activity(1, 'phone_call', 'x', now(), '[]');
 SELECT cdp.record_client_activity(1, 'phone_call', 'x', now(), '{}', 'B1');
+SELECT cdp.record_client_activity(1, 'phone_call', 'x', now(), '{}', 'A2');
 SELECT cdp.record_client_activity(1, 'phone_call', 'x', NULL);
 SELECT cdp.add_client_note(1, 'Prefers evening appointments') AS note_id;
 SELECT cdp.add_client_note(1, ' ');
@@ -493,6 +507,14 @@ SELECT cdp.set_card_measures('{orders,orders}');
 SELECT cdp.set_card_measures('{biggest,total_spend}');
 SELECT cdp.drop_measure('biggest');
 SELECT position, measure, label FROM cdp.card_measure ORDER BY position;
+-- dropped measures leave gaps: the measures still come first
+SELECT cdp.create_measure('cl_tmp1', 'count(purchase)'), cdp.create_measure('cl_tmp2', 'count(purchase)');
+SELECT cdp.set_card_measures('{cl_tmp1,cl_tmp2,total_spend}');
+SELECT cdp.drop_measure('cl_tmp1'), cdp.drop_measure('cl_tmp2');
+SELECT position, measure FROM cdp.card_measure ORDER BY position;  -- 3 total_spend
+SELECT jsonb_path_query_array(cdp.customer_card(1, 'A'), '$.slots[*].kind') AS slots;  -- measure, attribute, attribute
+DELETE FROM cdp.card_measure;
+INSERT INTO cdp.card_measure VALUES (2, 'total_spend', 'total spend');
 
 -- ---- 11. row-level security at a glance (the TAP test checks every relation as real logins) ----
 CREATE FUNCTION cl.rows_as(r text) RETURNS TABLE(relation text, rows bigint, foreign_rows bigint) LANGUAGE plpgsql AS $$

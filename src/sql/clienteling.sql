@@ -266,6 +266,29 @@ AS $$
 $$;
 COMMENT ON FUNCTION @extschema@._caller() IS 'Internal: the calling role as seen from a SECURITY DEFINER function (SET ROLE, else the session user)';
 
+-- Raises 42501 unless the calling role (cdp._caller()) itself may execute
+-- function f.  PostgreSQL checks EXECUTE against current_user, which inside
+-- another role's SECURITY DEFINER function is that function's owner, while
+-- the cdp functions act as cdp._caller(); without this check a role holding
+-- EXECUTE could lend it to whoever calls its SECURITY DEFINER function and
+-- act with their identity.
+CREATE FUNCTION @extschema@._check_caller_may(f regprocedure)
+RETURNS void
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  me name := @extschema@._caller();
+BEGIN
+  IF NOT has_function_privilege(me, f, 'EXECUTE') THEN
+    RAISE EXCEPTION 'permission denied for function %', f USING ERRCODE = '42501',
+      DETAIL = format('Role "%s" may not execute it; a function of another role called it on their behalf.', me),
+      HINT = 'Call it as a role that holds EXECUTE on it.';
+  END IF;
+END;
+$$;
+COMMENT ON FUNCTION @extschema@._check_caller_may(regprocedure) IS 'Internal: raises an error unless the calling role itself holds EXECUTE on a function';
+REVOKE EXECUTE ON FUNCTION @extschema@._check_caller_may(regprocedure) FROM PUBLIC;
+
 -- The legal entities whose stores the associate of role r works in.  For
 -- the policies: SECURITY DEFINER, so the policy reads no table with a policy
 -- of its own; answers only for roles the session user is a member of.
@@ -394,6 +417,13 @@ BEGIN
     RAISE EXCEPTION 'permission denied to %', what USING ERRCODE = '42501',
       DETAIL = format('Role "%s" is not a store associate.', me),
       HINT = 'An administrator maps the role to an associate with cdp.create_associate and cdp.assign_store.';
+  END IF;
+  -- a legal entity the caller does not work for: denied before it is
+  -- looked up, so that the error tells nothing of other entities
+  IF NOT is_admin AND e IS NOT NULL AND NOT @extschema@._works_for(associate, e) THEN
+    RAISE EXCEPTION 'permission denied to %', what USING ERRCODE = '42501',
+      DETAIL = format('Associate "%s" works in no store of legal entity "%s".', associate, e),
+      HINT = 'Associates act for the legal entities of the stores they work in (cdp.assign_store).';
   END IF;
   e := @extschema@._entity_of(associate, e, what, format('Role "%s"', me));
   IF NOT is_admin AND NOT @extschema@._works_for(associate, e) THEN
@@ -835,8 +865,32 @@ CREATE FUNCTION @extschema@._book_entity(x text, e text, what text)
 RETURNS text
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+  me name := @extschema@._caller();
+  mine text;
+  ents text[];
 BEGIN
-  IF x IS NULL OR NOT EXISTS (SELECT 1 FROM @extschema@.associate a WHERE a.associate = x) THEN
+  IF NOT @extschema@._is_cdp_admin(me) THEN
+    -- a non-admin sees the associates of their own legal entities only (as
+    -- the policy on cdp.associate): others "do not exist", and an entity
+    -- is chosen among the caller's ones
+    mine := @extschema@._associate_of(me);
+    IF mine IS NULL THEN
+      RAISE EXCEPTION 'permission denied to %',
+        CASE what WHEN 'change a client book' THEN format('change the client book of "%s"', x) ELSE what END
+        USING ERRCODE = '42501',
+        DETAIL = format('Role "%s" is not a store associate.', me),
+        HINT = 'An administrator maps the role to an associate with cdp.create_associate and cdp.assign_store.';
+    END IF;
+    SELECT array_agg(DISTINCT w.entity ORDER BY w.entity) INTO ents FROM @extschema@.associate_store w
+     WHERE w.associate = x AND @extschema@._works_for(mine, w.entity);
+    IF x IS DISTINCT FROM mine AND ents IS NULL THEN
+      RAISE EXCEPTION 'associate "%" does not exist', x USING ERRCODE = '42704', HINT = 'See SELECT associate FROM cdp.associate.';
+    END IF;
+    IF e IS NULL AND cardinality(ents) = 1 THEN
+      e := ents[1];
+    END IF;
+  ELSIF x IS NULL OR NOT EXISTS (SELECT 1 FROM @extschema@.associate a WHERE a.associate = x) THEN
     RAISE EXCEPTION 'associate "%" does not exist', x USING ERRCODE = '42704', HINT = 'See SELECT associate FROM cdp.associate.';
   END IF;
   RETURN @extschema@._entity_of(x, e, what, format('Associate "%s"', x));
@@ -887,6 +941,7 @@ DECLARE
   other text;
   n bigint;
 BEGIN
+  PERFORM @extschema@._check_caller_may('@extschema@.client_book_add(text, bigint, text)');
   e := @extschema@._book_entity(associate, entity, 'change a client book');
   PERFORM @extschema@._check_book_change(associate, e, 'change the client book of "' || associate || '"');
   IF NOT @extschema@._works_for(associate, e) THEN
@@ -920,6 +975,7 @@ AS $$
 DECLARE
   e text;
 BEGIN
+  PERFORM @extschema@._check_caller_may('@extschema@.client_book_remove(text, bigint, text)');
   e := @extschema@._book_entity(associate, entity, 'change a client book');
   PERFORM @extschema@._check_book_change(associate, e, 'change the client book of "' || associate || '"');
   DELETE FROM @extschema@.client_book_entry b
@@ -944,6 +1000,7 @@ DECLARE
   moved bigint;
   what text := format('reassign the client book of "%s"', from_associate);
 BEGIN
+  PERFORM @extschema@._check_caller_may('@extschema@.client_book_reassign(text, text, bigint[], text)');
   IF from_associate IS NULL OR NOT EXISTS (SELECT 1 FROM @extschema@.associate a WHERE a.associate = from_associate) THEN
     RAISE EXCEPTION 'associate "%" does not exist', from_associate USING ERRCODE = '42704';
   END IF;
@@ -967,7 +1024,7 @@ BEGIN
       RAISE EXCEPTION 'permission denied to %', what USING ERRCODE = '42501',
         DETAIL = format('Associate "%s" manages no store of legal entity "%s" that both "%s" and "%s" work in.',
                         mine, e, from_associate, to_associate),
-        HINT = 'Store managers reassign the books of their stores'' associates; cdp_admin reassigns any.';
+        HINT = 'Store managers reassign the books of their stores'' associates, and cdp_admin any book, once granted EXECUTE on cdp.client_book_reassign.';
     END IF;
   END IF;
   IF customer_ids IS NOT NULL THEN
@@ -1019,6 +1076,7 @@ DECLARE
   act record;
   canon text;
 BEGIN
+  PERFORM @extschema@._check_caller_may('@extschema@.set_client_attribute(bigint, text, text, text)');
   SELECT * INTO act FROM @extschema@._acting_associate(entity, 'set client attributes');
   PERFORM @extschema@._check_customer(customer_id);
   SELECT * INTO a FROM @extschema@.client_attribute x WHERE x.name = attribute;
@@ -1057,6 +1115,7 @@ DECLARE
   s text := store;
   id bigint;
 BEGIN
+  PERFORM @extschema@._check_caller_may('@extschema@.record_client_activity(bigint, text, text, timestamptz, jsonb, text, text)');
   SELECT * INTO act FROM @extschema@._acting_associate(entity, 'record client activities');
   IF act.associate IS NULL THEN
     RAISE EXCEPTION 'only associates record client activities' USING ERRCODE = '42501',
@@ -1079,6 +1138,12 @@ BEGIN
   END IF;
   IF s IS NOT NULL AND NOT EXISTS (SELECT 1 FROM @extschema@.store x WHERE x.store = s AND x.entity = act.entity) THEN
     RAISE EXCEPTION 'store "%" is not a store of legal entity "%"', s, act.entity USING ERRCODE = '22023';
+  END IF;
+  IF s IS NOT NULL AND NOT act.is_admin
+     AND NOT EXISTS (SELECT 1 FROM @extschema@.associate_store w WHERE w.associate = act.associate AND w.store = s) THEN
+    RAISE EXCEPTION 'permission denied to record an activity at store "%"', s USING ERRCODE = '42501',
+      DETAIL = format('Associate "%s" does not work in that store.', act.associate),
+      HINT = 'Record activities at a store you work in (cdp.assign_store).';
   END IF;
   IF s IS NULL THEN
     -- the associate's store, when they work in one only in the entity
@@ -1104,6 +1169,7 @@ DECLARE
   s text;
   id bigint;
 BEGIN
+  PERFORM @extschema@._check_caller_may('@extschema@.add_client_note(bigint, text, text)');
   SELECT * INTO act FROM @extschema@._acting_associate(entity, 'write client notes');
   PERFORM @extschema@._check_customer(customer_id);
   IF act.associate IS NULL THEN
@@ -1271,7 +1337,6 @@ DECLARE
   profile jsonb;
   m jsonb;
   slots jsonb;
-  n_measures integer;
 BEGIN
   IF customer_id IS NULL THEN
     RETURN NULL;
@@ -1300,20 +1365,19 @@ BEGIN
   END IF;
   SELECT to_jsonb(x) INTO m FROM @extschema@.customer_measure x WHERE x.customer_id = customer_card.customer_id;
   -- the slots: configured measures first, then attributes in display order
-  n_measures := (SELECT count(*) FROM @extschema@.card_measure);
   WITH s AS (
-    SELECT cm.position AS o, jsonb_build_object('kind', 'measure', 'name', cm.measure, 'label', cm.label,
+    SELECT 0 AS k, cm.position AS o, ''::text AS n, jsonb_build_object('kind', 'measure', 'name', cm.measure, 'label', cm.label,
                                                 'value', m -> cm.measure) AS slot
       FROM @extschema@.card_measure cm
     UNION ALL
-    SELECT n_measures + row_number() OVER (ORDER BY a.display_order, a.name),
+    SELECT 1, a.display_order, a.name,
            jsonb_build_object('kind', 'attribute', 'name', a.name, 'label', a.label,
                               'value', (SELECT @extschema@._client_attribute_json(a.type, v.value)
                                           FROM @extschema@.client_attribute_value v
                                          WHERE v.entity = e AND v.customer_id = customer_card.customer_id AND v.attribute = a.name))
       FROM @extschema@.client_attribute a)
   SELECT coalesce(jsonb_agg(s.slot ORDER BY s.o) FILTER (WHERE s.o <= 3), '[]') INTO slots
-    FROM (SELECT row_number() OVER (ORDER BY o) AS o, slot FROM s) s;
+    FROM (SELECT row_number() OVER (ORDER BY s.k, s.o, s.n) AS o, s.slot FROM s) s;
   RETURN jsonb_build_object(
     'customer_id', customer_id,
     'entity', e,
