@@ -1329,7 +1329,7 @@ BEGIN
     LEFT JOIN @extschema@.journey_step t ON t.journey_id = _journey_move.journey_id AND t.step = mv.target
    WHERE m.member_id = mv.member_id;
   GET DIAGNOSTICS n = ROW_COUNT;
-  TRUNCATE pg_temp._cdp_moves;
+  DELETE FROM pg_temp._cdp_moves;
   RETURN n;
 END;
 $$;
@@ -1377,11 +1377,17 @@ DECLARE
   domain text;
 BEGIN
   SELECT st.step INTO first_step FROM @extschema@.journey_step st WHERE st.journey_id = j.journey_id ORDER BY st.position LIMIT 1;
+  -- The work tables live for the session and are emptied, not dropped: the
+  -- worker runs this every naptime, and creating tables that often would
+  -- churn the system catalogs.
+  CREATE TEMP TABLE IF NOT EXISTS _cdp_enrol (customer_id bigint, trigger_key text);
+  CREATE TEMP TABLE IF NOT EXISTS _cdp_moves (member_id bigint, target text);
+  DELETE FROM pg_temp._cdp_enrol;
+  DELETE FROM pg_temp._cdp_moves;
   -- enrolment
   IF j.status = 'live' THEN
-    DROP TABLE IF EXISTS pg_temp._cdp_enrol;
     IF trig ? 'activity' THEN
-      CREATE TEMP TABLE _cdp_enrol AS
+      INSERT INTO pg_temp._cdp_enrol
       SELECT a.customer_id, 'activity:' || a.source_key AS trigger_key
         FROM @extschema@.activity a
        WHERE a.activity = trig ->> 'activity' AND a.occurred_at >= j.published_at AND a.occurred_at <= at
@@ -1393,19 +1399,19 @@ BEGIN
                                                                             ELSE interval '0' END, 'infinity'));
     ELSIF trig ? 'at' THEN
       IF j.trigger_done OR at < (trig ->> 'at')::timestamptz THEN
-        CREATE TEMP TABLE _cdp_enrol (customer_id bigint, trigger_key text);
+        NULL;
       ELSIF trig ? 'segment' THEN
-        CREATE TEMP TABLE _cdp_enrol AS
+        INSERT INTO pg_temp._cdp_enrol
         SELECT sm.customer_id, 'once:' || sm.customer_id AS trigger_key
           FROM @extschema@.segment_member sm WHERE sm.segment = trig ->> 'segment' AND sm.exited_at IS NULL;
       ELSE
-        CREATE TEMP TABLE _cdp_enrol AS SELECT c.customer_id, 'once:' || c.customer_id AS trigger_key FROM @extschema@.customer c;
+        INSERT INTO pg_temp._cdp_enrol SELECT c.customer_id, 'once:' || c.customer_id AS trigger_key FROM @extschema@.customer c;
       END IF;
       IF NOT j.trigger_done AND at >= (trig ->> 'at')::timestamptz THEN
         UPDATE @extschema@.journey x SET trigger_done = true WHERE x.journey_id = j.journey_id;
       END IF;
     ELSE
-      CREATE TEMP TABLE _cdp_enrol AS
+      INSERT INTO pg_temp._cdp_enrol
       SELECT sm.customer_id, 'segment:' || sm.customer_id || ':' || sm.entered_at AS trigger_key
         FROM @extschema@.segment_member sm
        WHERE sm.segment = trig ->> 'segment' AND sm.exited_at IS NULL
@@ -1425,17 +1431,14 @@ BEGIN
      ORDER BY e.customer_id, e.trigger_key
     ON CONFLICT DO NOTHING;
     GET DIAGNOSTICS enrolled = ROW_COUNT;
-    DROP TABLE pg_temp._cdp_enrol;
+    DELETE FROM pg_temp._cdp_enrol;
     IF enrolled > 0 THEN
-      DROP TABLE IF EXISTS pg_temp._cdp_moves;
-      CREATE TEMP TABLE _cdp_moves AS
+      INSERT INTO pg_temp._cdp_moves
         SELECT m.member_id, first_step AS target FROM @extschema@.journey_member m
          WHERE m.journey_id = j.journey_id AND m.state = 'active' AND m.step IS NULL;
       PERFORM @extschema@._journey_move(j.journey_id, at);
     END IF;
   END IF;
-  DROP TABLE IF EXISTS pg_temp._cdp_moves;
-  CREATE TEMP TABLE _cdp_moves (member_id bigint, target text);
 
   -- exit rules
   IF coalesce((j.definition -> 'exit' ->> 'segment_exit')::boolean, false) THEN
@@ -1691,11 +1694,15 @@ RETURNS TABLE (message_id bigint, kind text, channel text, to_address text, from
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET client_min_messages = warning
 AS $$
 DECLARE
-  batch bigint := nextval('@extschema@.claim_batch_seq');
+  batch bigint;
   unsub text := @extschema@._setting_value('unsubscribe_url') #>> '{}';
   attr text;
   ch record;
 BEGIN
+  IF NOT EXISTS (SELECT 1 FROM @extschema@.message x WHERE x.state = 'queued' AND x.next_attempt_at <= now()) THEN
+    RETURN;    -- the worker asks every naptime: no work table when idle
+  END IF;
+  batch := nextval('@extschema@.claim_batch_seq');
   DROP TABLE IF EXISTS pg_temp._cdp_claim;
   CREATE TEMP TABLE _cdp_claim AS
   SELECT m.message_id, m.kind, m.channel, m.customer_id, m.marketing, lower(m.to_address) AS address,
