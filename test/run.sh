@@ -33,7 +33,7 @@ trap 'exit 130' INT TERM
 # The servers run from a copy of the test inputs that the unprivileged user
 # can read wherever the source tree lives.
 mkdir -p "$tmp/src"
-cp -R "$srcdir/sql" "$srcdir/expected" "$srcdir/test" "$srcdir/README.md" "$srcdir/tools" "$srcdir/data" "$tmp/src/"
+cp -R "$srcdir/sql" "$srcdir/expected" "$srcdir/test" "$srcdir/README.md" "$srcdir/tools" "$srcdir/data" "$srcdir/demo" "$tmp/src/"
 chmod -R a+rX "$tmp"
 
 if [ "$(id -u)" = 0 ]; then

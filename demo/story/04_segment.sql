@@ -1,0 +1,24 @@
+-- demo/story/04_segment.sql: step 4 of the retailer's story — the segment of
+-- visitors "dwelling but not buying" at the reference time (psql variable
+-- ref, default 2026-07-01 00:00 UTC) and its size.
+\set ON_ERROR_STOP 1
+\pset footer off
+\if :{?ref}
+\else
+\set ref '2026-07-01 00:00:00+00'
+\endif
+\echo
+\echo '== 4. The segment: dwelling on product pages this week, but not buying'
+\echo
+\set ECHO queries
+SELECT cdp.create_segment('dwelling_not_buying', $$
+    (count(page_view where url like '%/product/%') within 7 days >= 3   -- browsing products
+     or sum(page_view.dwell_seconds where url like '%/product/%') within 7 days >= 120)
+    and not exists(purchase within 7 days)$$) \g /dev/null
+SELECT * FROM cdp.refresh_segment('dwelling_not_buying', :'ref');
+SELECT count(*) AS dwelling_not_buying FROM cdp_segment.dwelling_not_buying;
+SELECT m.customer_id, c.first_name, c.last_name, m.product_views_7d, m.product_dwell_7d, m.orders
+  FROM cdp_segment.dwelling_not_buying s JOIN cdp.customer c USING (customer_id)
+  JOIN cdp.customer_measure m USING (customer_id)
+ ORDER BY m.product_dwell_7d DESC NULLS LAST, m.customer_id LIMIT 5;
+\unset ECHO
