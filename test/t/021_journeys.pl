@@ -66,7 +66,8 @@ sub stop_smtp
 
 END
 {
-	stop_smtp($_) for @servers;
+	# a copy: stop_smtp takes each server out of @servers
+	stop_smtp($_) for my @all = @servers;
 }
 
 # mails: the stored messages of a directory, parsed: headers (lower-case
