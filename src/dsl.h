@@ -114,6 +114,7 @@ struct DslNode
 extern void dsl_lexer_init(DslLexer *lex, const char *src, int len, const char *what);
 extern void dsl_next_token(DslLexer *lex, DslToken *tok);
 extern char *dsl_clip(const char *s, int maxbytes);
+extern char *dsl_clip_len(const char *s, int len, int maxbytes);
 extern void dsl_error(const DslLexer *lex, int sqlstate, int pos, int bpos,
 					  const char *message, const char *detail, const char *hint)
 			pg_attribute_noreturn();

@@ -50,13 +50,24 @@ dsl_lexer_init(DslLexer *lex, const char *src, int len, const char *what)
 
 /*
  * dsl_clip
- *		At most maxbytes bytes of s, cut at a character boundary (so that a
- *		message quoting part of a definition stays valid text), palloc'd.
+ *		At most maxbytes bytes of the string s, cut at a character boundary
+ *		(so that a message quoting part of a definition stays valid text),
+ *		palloc'd.
  */
 char *
 dsl_clip(const char *s, int maxbytes)
 {
-	int			len = strlen(s);
+	return dsl_clip_len(s, strlen(s), maxbytes);
+}
+
+/*
+ * dsl_clip_len
+ *		The same for the len bytes at s (not NUL-terminated); the template
+ *		parser quotes its tokens with it too.
+ */
+char *
+dsl_clip_len(const char *s, int len, int maxbytes)
+{
 	int			b = 0;
 
 	while (b < len)

@@ -60,6 +60,8 @@
 #include "pg_cdp.h"
 #endif
 
+#include "dsl.h"				/* dsl_clip_len, shared with the expression parser */
+
 #define TPL_MAX_SOURCE		(1024 * 1024)	/* bytes of template */
 #define TPL_MAX_OUTPUT		(10 * 1024 * 1024)	/* bytes of output */
 #define TPL_MAX_DEPTH		32	/* nested blocks / conditions */
@@ -406,27 +408,6 @@ syntax_error(const TParser *p, int bpos, const char *message,
 }
 
 /*
- * clip
- *		At most maxbytes bytes of s (len bytes), cut at a character
- *		boundary so that a message quoting it stays valid text; palloc'd.
- */
-static char *
-clip(const char *s, int len, int maxbytes)
-{
-	int			b = 0;
-
-	while (b < len)
-	{
-		int			l = pg_mblen(s + b);
-
-		if (b + l > maxbytes)
-			break;
-		b += Min(l, len - b);
-	}
-	return pnstrdup(s, b);
-}
-
-/*
  * token_desc
  *		The current token described for an error message ("\"foo\"",
  *		"number 12", "end of tag"), palloc'd.
@@ -439,11 +420,11 @@ token_desc(const TToken *t)
 		case TT_CLOSE:
 			return pstrdup("end of tag");
 		case TT_WORD:
-			return psprintf("\"%s\"", clip(t->text, t->len, 40));
+			return psprintf("\"%s\"", dsl_clip_len(t->text, t->len, 40));
 		case TT_STRING:
-			return psprintf("string \"%s\"", clip(t->str, strlen(t->str), 40));
+			return psprintf("string \"%s\"", dsl_clip(t->str, 40));
 		case TT_NUMBER:
-			return psprintf("number %s", clip(t->text, t->len, 40));
+			return psprintf("number %s", dsl_clip_len(t->text, t->len, 40));
 		case TT_OP:
 			return psprintf("\"%.*s\"", t->len, t->text);
 		case TT_LPAREN:
@@ -758,7 +739,7 @@ make_path(TParser *p, const TToken *t)
 			e->field = FL_LENGTH;
 		else
 			syntax_error(p, t->bpos,
-						 psprintf("unknown loop property \"%s\"", clip(t->text, t->len, 40)),
+						 psprintf("unknown loop property \"%s\"", dsl_clip_len(t->text, t->len, 40)),
 						 "Inside a loop, forloop describes the current iteration.",
 						 "Use forloop.index, forloop.index0, forloop.rindex, forloop.first, forloop.last or forloop.length.");
 		return e;
@@ -899,7 +880,7 @@ int_argument(TParser *p, const char *what, int lo, int hi, const char *hint)
 		v = -v;
 	if (v < lo || v > hi)
 		syntax_error(p, t->bpos,
-					 psprintf("%s %s is out of range", what, clip(t->text, t->len, 40)),
+					 psprintf("%s %s is out of range", what, dsl_clip_len(t->text, t->len, 40)),
 					 psprintf("It must be between %d and %d.", lo, hi), hint);
 	next_token(p);
 	return v;
@@ -944,7 +925,7 @@ parse_filters(TParser *p)
 			f->kind = TF_DATE;
 		else
 			syntax_error(p, t->bpos,
-						 psprintf("unknown filter \"%s\"", clip(t->text, t->len, 40)),
+						 psprintf("unknown filter \"%s\"", dsl_clip_len(t->text, t->len, 40)),
 						 "The template language has no filter of that name.", known_filters);
 		name = pnstrdup(t->text, t->len);
 		wants_arg = f->kind == TF_DEFAULT || f->kind == TF_TRUNCATE ||
@@ -1410,7 +1391,7 @@ parse_body(TParser *p, TEndTag *end, int *end_bpos)
 			else
 				syntax_error(p, t->bpos,
 							 t->kind == TT_WORD ?
-							 psprintf("unknown tag \"%s\"", clip(t->text, t->len, 40)) :
+							 psprintf("unknown tag \"%s\"", dsl_clip_len(t->text, t->len, 40)) :
 							 psprintf("unexpected %s at the start of a tag", token_desc(t)),
 							 "A tag starts with its name: if, elsif, else, endif, for or endfor.", known_tags);
 		}
@@ -1998,7 +1979,7 @@ check_prefix(const char *s, int len)
 	if (!ok)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid coupon prefix \"%s\"", clip(s, len, 40)),
+				 errmsg("invalid coupon prefix \"%s\"", dsl_clip_len(s, len, 40)),
 				 errdetail("A coupon prefix has 1 to %d ASCII letters, digits, _ or -.", TPL_MAX_PREFIX),
 				 errhint("Use the prefix written in the template, e.g. SPRING20.")));
 }

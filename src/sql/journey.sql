@@ -392,7 +392,7 @@ $$;
 COMMENT ON FUNCTION @extschema@.drop_channel(text) IS 'Drops a channel; refused while a journey uses it or messages wait on it';
 
 -- The configuration of a channel as the mailer reads it (with secrets):
--- for the worker and cdp.test_channel, which run as privileged roles.
+-- for the worker, which runs as a superuser (and for tests of cdp._mail_send).
 CREATE FUNCTION @extschema@._channel_config(name text)
 RETURNS jsonb
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
