@@ -1762,6 +1762,18 @@ REVOKE EXECUTE ON FUNCTION @extschema@._claim_messages(integer) FROM PUBLIC;
 -- transaction of its own: status sent, tempfail, permfail, channel_error
 -- (the channel backs off; the message is not charged an attempt) or
 -- released (not attempted: the worker stopped or the channel failed).
+-- The wait before the next try after n failures in a row: retry_base
+-- doubled n times, at most retry_max.  Read only when something failed:
+-- recording a sent message, the common case, reads no setting.
+CREATE FUNCTION @extschema@._retry_delay(n integer)
+RETURNS interval
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT least((@extschema@._setting_value('retry_base') #>> '{}')::interval * power(2, n),
+               (@extschema@._setting_value('retry_max') #>> '{}')::interval)
+$$;
+COMMENT ON FUNCTION @extschema@._retry_delay(integer) IS 'Internal: the back-off after n failures in a row (retry_base doubled n times, at most retry_max)';
+
 CREATE FUNCTION @extschema@._record_delivery(message_id bigint, status text, reply_code integer, enhanced text,
                                              detail text, bad_address boolean)
 RETURNS void
@@ -1770,8 +1782,6 @@ AS $$
 #variable_conflict use_variable
 DECLARE
   m @extschema@.message;
-  base interval := (@extschema@._setting_value('retry_base') #>> '{}')::interval;
-  maxi interval := (@extschema@._setting_value('retry_max') #>> '{}')::interval;
 BEGIN
   SELECT * INTO m FROM @extschema@.message x WHERE x.message_id = _record_delivery.message_id FOR UPDATE;
   IF NOT FOUND OR m.state <> 'sending' THEN
@@ -1801,7 +1811,7 @@ BEGIN
     ELSE
       UPDATE @extschema@.message x SET state = 'queued', reply_code = _record_delivery.reply_code,
              enhanced_code = nullif(enhanced, ''), detail = _record_delivery.detail,
-             next_attempt_at = now() + least(base * power(2, m.attempts - 1), maxi)
+             next_attempt_at = now() + @extschema@._retry_delay(m.attempts - 1)
        WHERE x.message_id = m.message_id;
     END IF;
   WHEN 'permfail' THEN
@@ -1819,7 +1829,7 @@ BEGIN
     UPDATE @extschema@.message x SET state = 'queued', attempts = m.attempts - 1, detail = _record_delivery.detail
      WHERE x.message_id = m.message_id;
     UPDATE @extschema@.channel c SET errors = c.errors + 1, last_error = _record_delivery.detail, last_error_at = now(),
-           retry_at = now() + least(base * power(2, c.errors), maxi)
+           retry_at = now() + @extschema@._retry_delay(c.errors)
      WHERE c.name = m.channel;
   WHEN 'released' THEN
     UPDATE @extschema@.message x SET state = 'queued', attempts = m.attempts - 1 WHERE x.message_id = m.message_id;
