@@ -1,6 +1,7 @@
 # Makefile for pg_cdp, built with PGXS.
 #
-#   make demo    install what is missing, build, run the demo on a throwaway server
+#   make demo    install what is missing, build, play the retailer's story on a
+#                throwaway server with the worker and a local SMTP server (demo/run.sh)
 #   make test    the same set-up, then the regression suite and the TAP tests
 #   make         build only (needs PostgreSQL 15 server development files)
 #   make fuzz    libFuzzer run of the expression parser (clang; RUNS=n, default
@@ -112,7 +113,8 @@ deps:
 test-deps:
 	@sh test/deps.sh test
 
-demo: deps
+demo:
+	@sh test/deps.sh demo
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory install >/dev/null
 	@sh demo/run.sh

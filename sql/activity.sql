@@ -94,6 +94,18 @@ SELECT occurred_at, activity, type, summary FROM cdp.timeline(2);
 SELECT occurred_at, summary FROM cdp.timeline(2, '2026-03-01 09:10+00', '2026-03-01 10:00+00');
 SELECT activity, summary FROM cdp.timeline(1, types => '{purchase}');
 SELECT count(*) AS nothing FROM cdp.timeline(999);
+-- summaries of chats (topic, transcript on one line) and journey e-mails
+SELECT t.expected, cdp._activity_summary(t.type, t.activity, t.detail) AS actual,
+       cdp._activity_summary(t.type, t.activity, t.detail) = t.expected AS ok
+  FROM (VALUES
+    ('chat', 'chat', '{"topic": "sizing", "transcript": "customer: Which size?\nassistant:  One up."}'::jsonb,
+     'Chat (sizing): customer: Which size? assistant: One up.'),
+    ('chat', 'chat', '{"text": "hello"}', 'Chat: hello'),
+    ('chat', 'chat', '{}', 'Chat: …'),
+    ('email', 'journey_email', '{"event": "opened", "journey": "welcome", "step": "offer"}',
+     'E-mail opened (welcome, offer)'),
+    ('email', 'newsletter', '{"status": "sent", "subject": "News"}', 'E-mail sent "News"')
+  ) t(type, activity, detail, expected);
 
 -- a different session timeout gives different sessions
 SET cdp.session_timeout = '1h';

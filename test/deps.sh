@@ -1,6 +1,7 @@
 #!/bin/sh
 # Install the Debian 12 packages pg_cdp needs, but only those that are missing.
-#   sh test/deps.sh build   building the extension and running the demo
+#   sh test/deps.sh build   building the extension
+#   sh test/deps.sh demo    the same, plus the demo's local SMTP server (make demo)
 #   sh test/deps.sh test    the same, plus what the test suite needs
 #   sh test/deps.sh bench   the same as build, plus the benchmark's peers
 #   sh test/deps.sh fuzz    the same as build, plus clang, its sanitizer and
@@ -10,11 +11,12 @@ set -eu
 what=${1:-build}
 pkgs="make gcc postgresql-15 postgresql-server-dev-15 postgresql-contrib libcurl4-openssl-dev python3"
 case "$what" in
+  demo)  pkgs="$pkgs python3-aiosmtpd" ;;
   test)  pkgs="$pkgs libipc-run-perl python3-aiosmtpd openssl" ;;
   bench) pkgs="$pkgs postgresql-15-similarity" ;;
   fuzz)  pkgs="$pkgs clang libclang-rt-14-dev llvm-14" ;;
   build) ;;
-  *) echo "usage: $0 build|test|bench|fuzz" >&2; exit 2 ;;
+  *) echo "usage: $0 build|demo|test|bench|fuzz" >&2; exit 2 ;;
 esac
 
 missing=""

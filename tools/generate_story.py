@@ -11,6 +11,7 @@ transcripts, loyalty points and a web-analytics export of page views in which
 visitors browse anonymously under a cookie and sometimes log in.
 
     /usr/bin/python3 tools/generate_story.py --out DIR [--customers N] [--seed S]
+                                             [--ref 'YYYY-MM-DD HH:MM:SS']
 
 Files written in DIR:
   shop.sql       schema shop: web_shop_customer, orders, chat (main database)
@@ -24,14 +25,24 @@ Files written in DIR:
                  source record (sources web, loyalty, pos)
   story.csv      one line per customer with a web-shop account: customer_no,
                  web_key (the account its activity uses), persona, and the
-                 facts of the reference week computed from the rows written
+                 facts of the reference week computed from the rows written,
+                 and the newsletter flag
   truth.json     the reference time, the definitions, the counts and the
                  story facts of every customer with a web-shop account
+  behaviour.csv  what each customer who dwelt without buying does after the
+                 reference time, decided in advance (steps 5-7 of the demo
+                 play it): see WHAT THE DWELLERS DO below
+
+The web shop's customers carry a newsletter flag (consent to marketing
+e-mail, the same for every account of one person, true for about 85%);
+orders have a coupon column (empty in the generated history).
 
 Sizes scale with --customers (default 5000): about 20 page views, 1.6 orders
 and 0.3 chats per customer.  The same arguments give byte-identical files.
 
-THE STORY'S FACTS (reference time REF = 2026-07-01 00:00:00 UTC)
+THE STORY'S FACTS (reference time REF, --ref, default 2026-07-01 00:00:00 UTC;
+every generated time is REF minus an offset drawn from the seed, so another
+REF moves the whole story in time and changes nothing else)
 
 Page views cover the 56 days before REF; orders the 365 days before REF.
 A page view belongs to a customer when it is logged in (user_id) or when its
@@ -54,6 +65,20 @@ which is the segment
   and not exists(purchase within 7 days)
 No generated time is within 10 minutes of REF - 7 days, so the window's
 edge decides nothing by a hair.
+
+WHAT THE DWELLERS DO (behaviour.csv, one line per customer who dwelt without
+buying, drawn from a random generator of its own so the rest of the data does
+not depend on it).  Each line holds both possible futures; the demo plays the
+one that applies, because whether a customer is e-mailed is decided by the
+journey (its holdout group, consent, an address), not by the generator:
+  if e-mailed the coupon: opens_offer (50%), clicks_offer (40% of those who
+    open), buys (after the offer: 50% of those who click, 12% of those who
+    only open, 3% of the others; otherwise after the reminder: 30% of the
+    35% who open it, opens_reminder), chats_first (asks the chat assistant
+    after the e-mail and before buying: 45% of buyers, 8% of the others);
+  if not e-mailed: buys_without_email (6%);
+  product (the last product page the customer viewed in the week), price,
+  items (1-3); with the coupon an order costs 80% of price x items.
 """
 
 import argparse
@@ -70,7 +95,7 @@ from fractions import Fraction
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
-REF = calendar.timegm((2026, 7, 1, 0, 0, 0))
+REF = calendar.timegm((2026, 7, 1, 0, 0, 0))     # --ref sets it
 WEEK = 7 * 86400
 LOG_DAYS = 56
 SESSION_TIMEOUT = 1800
@@ -308,8 +333,9 @@ class Story:
         self.chats.append([email, t, topic, text])
 
     def facts(self):
-        """Per web key: product views and product dwell within 7 days, and
-        orders within 7 days, computed as pg_cdp computes them."""
+        """Per web key: product views and product dwell within 7 days,
+        orders within 7 days, computed as pg_cdp computes them, and the
+        (time, url) of the last product page viewed within 7 days."""
         by_cookie = {}
         owner = {}
         for hit_id, v in enumerate(self.views, 1):
@@ -342,13 +368,15 @@ class Story:
                         continue
                     d = dwell[i]
                     d = Decimal(d.numerator) if d is not None else (mean if known else None)
-                    x = f.setdefault(who, [0, Decimal(0), 0])
+                    x = f.setdefault(who, [0, Decimal(0), 0, None])
                     x[0] += 1
                     if d is not None:
                         x[1] += d
+                    if x[3] is None or (t, v[2]) > x[3]:
+                        x[3] = (t, v[2])
         for o in self.orders:
             if REF - WEEK < o[1] <= REF:
-                x = f.setdefault(o[0], [0, Decimal(0), 0])
+                x = f.setdefault(o[0], [0, Decimal(0), 0, None])
                 x[2] += 1
         return f
 
@@ -359,7 +387,16 @@ def main(argv):
     p.add_argument('--out', required=True, metavar='DIR', help='output directory (must exist)')
     p.add_argument('--customers', type=int, default=5000, help='about how many customers (default 5000)')
     p.add_argument('--seed', type=int, default=1, help='random seed (default 1)')
+    p.add_argument('--ref', default='2026-07-01 00:00:00',
+                   help="reference time, UTC, 'YYYY-MM-DD HH:MM:SS' (default 2026-07-01 00:00:00)")
     args = p.parse_args(argv)
+    global REF
+    try:
+        REF = calendar.timegm(time.strptime(args.ref.strip(), '%Y-%m-%d %H:%M:%S'))
+    except ValueError:
+        p.error("--ref must look like 2026-07-01 00:00:00 (UTC), not %r" % args.ref)
+    if not calendar.timegm((2001, 1, 1, 0, 0, 0)) <= REF <= calendar.timegm((2999, 1, 1, 0, 0, 0)):
+        p.error('--ref must be between 2001 and 2999')
     if not 10 <= args.customers <= 2000000:
         p.error('--customers must be between 10 and 2000000')
     if not os.path.isdir(args.out):
@@ -389,6 +426,12 @@ def main(argv):
         email = gc.uncopy_field(fields[1])
         if email and email.strip():
             web_email[fields[0]] = email.strip()
+
+    # consent to marketing e-mail, one flag per person, from a generator of
+    # its own (so the rest of the data is what it was without it)
+    brng = random.Random('story-behaviour:%d' % args.seed)
+    newsletter = {no: brng.random() < 0.85 for no in sorted({t[2] for t in truth})}
+    web_no = {key: no for source, key, no in truth if source == 'web_shop'}
 
     rng = random.Random('story:%d' % args.seed)
     story = Story(rng, args.customers)
@@ -424,24 +467,30 @@ def main(argv):
           "DROP SCHEMA IF EXISTS shop CASCADE;\nCREATE SCHEMA shop;\n")
         w('CREATE TABLE shop.web_shop_customer (customer_ref text PRIMARY KEY, email text, first_name text,\n'
           '    last_name text, phone text, street text, city text, postal_code text, country text,\n'
-          '    created_at timestamptz, updated_at timestamptz);\n')
-        w('COPY shop.web_shop_customer (%s) FROM stdin;\n' % blocks['web_shop_customer'][0])
+          '    created_at timestamptz, updated_at timestamptz, newsletter boolean);\n')
+        w('COPY shop.web_shop_customer (%s, newsletter) FROM stdin;\n' % blocks['web_shop_customer'][0])
         for line in blocks['web_shop_customer'][1]:
-            w(line + '\n')
+            w('%s\t%s\n' % (line, 't' if newsletter[web_no[line.split('\t', 1)[0]]] else 'f'))
         w('\\.\n')
         w('CREATE TABLE shop.orders (order_id bigint PRIMARY KEY, customer_ref text NOT NULL,\n'
-          '    ordered_at timestamptz NOT NULL, product text, total numeric(10,2), items integer, channel text);\n')
+          '    ordered_at timestamptz NOT NULL, product text, total numeric(10,2), items integer, channel text,\n'
+          '    coupon text);\n')
+        w('CREATE SEQUENCE shop.orders_order_id_seq OWNED BY shop.orders.order_id;\n'
+          "ALTER TABLE shop.orders ALTER order_id SET DEFAULT nextval('shop.orders_order_id_seq');\n")
         w('COPY shop.orders FROM stdin;\n')
         for i, o in enumerate(story.orders, 1):
-            w('%d\t%s\t%s\t%s\t%d.00\t%d\tweb\n' % (i, o[0], ts(o[1]), copy_text(o[2]), o[3], o[4]))
-        w('\\.\n')
+            w('%d\t%s\t%s\t%s\t%d.00\t%d\tweb\t\\N\n' % (i, o[0], ts(o[1]), copy_text(o[2]), o[3], o[4]))
+        w('\\.\nSELECT setval(\'shop.orders_order_id_seq\', %d);\n' % max(len(story.orders), 1))
         w('CREATE TABLE shop.chat (chat_id bigint PRIMARY KEY, email text, started_at timestamptz NOT NULL,\n'
-          '    topic text, transcript text);\n')
+          '    topic text, transcript text);\n'
+          'CREATE SEQUENCE shop.chat_chat_id_seq OWNED BY shop.chat.chat_id;\n'
+          "ALTER TABLE shop.chat ALTER chat_id SET DEFAULT nextval('shop.chat_chat_id_seq');\n")
         w('COPY shop.chat FROM stdin;\n')
         story.chats.sort(key=lambda c: (c[1], c[0]))
         for i, c in enumerate(story.chats, 1):
             w('%d\t%s\t%s\t%s\t%s\n' % (i, copy_text(c[0]), ts(c[1]), c[2], copy_text(c[3])))
-        w('\\.\nCOMMIT;\nANALYZE shop.web_shop_customer;\nANALYZE shop.orders;\nANALYZE shop.chat;\n')
+        w('\\.\nSELECT setval(\'shop.chat_chat_id_seq\', %d);\n' % max(len(story.chats), 1))
+        w('COMMIT;\nANALYZE shop.web_shop_customer;\nANALYZE shop.orders;\nANALYZE shop.chat;\n')
     # ---- loyalty.sql ----
     with open(os.path.join(out, 'loyalty.sql'), 'w', encoding='utf-8', newline='\n') as f:
         w = f.write
@@ -495,15 +544,47 @@ def main(argv):
             f.write('%s,%s,%d\r\n' % (names[source], key, no))
     people = []
     with open(os.path.join(out, 'story.csv'), 'w', encoding='utf-8', newline='') as f:
-        f.write('customer_no,web_key,persona,product_views_7d,product_dwell_7d,orders_7d,dwelt_not_bought\r\n')
+        f.write('customer_no,web_key,persona,product_views_7d,product_dwell_7d,orders_7d,dwelt_not_bought,'
+                'newsletter\r\n')
         for no in sorted(web_of):
             k = web_of[no]
-            pv, dw, od = facts.get(k, [0, Decimal(0), 0])
+            pv, dw, od, _ = facts.get(k, [0, Decimal(0), 0, None])
             dnb = (pv >= 3 or dw >= 120) and od == 0
-            f.write('%d,%s,%s,%d,%s,%d,%s\r\n' % (no, k, persona[no], pv, dw, od, 'true' if dnb else 'false'))
+            f.write('%d,%s,%s,%d,%s,%d,%s,%s\r\n' % (no, k, persona[no], pv, dw, od, 'true' if dnb else 'false',
+                                                   'true' if newsletter[no] else 'false'))
             people.append({'customer_no': no, 'web_key': k, 'persona': persona[no],
                            'product_views_7d': pv, 'product_dwell_7d': str(dw),
-                           'orders_7d': od, 'dwelt_not_bought': dnb})
+                           'orders_7d': od, 'dwelt_not_bought': dnb, 'newsletter': newsletter[no]})
+    # ---- behaviour.csv: what the dwellers do next ----
+    price = dict(PRODUCTS)
+    with open(os.path.join(out, 'behaviour.csv'), 'w', encoding='utf-8', newline='') as f:
+        f.write('customer_no,web_key,opens_offer,clicks_offer,buys,opens_reminder,chats_first,'
+                'buys_without_email,product,price,items\r\n')
+        for x in people:
+            if not x['dwelt_not_bought']:
+                continue
+            last = facts[x['web_key']][3]
+            product = last[1][len('/product/'):] if last else PRODUCTS[brng.randrange(len(PRODUCTS))][0]
+            opens = brng.random() < 0.50
+            clicks = opens and brng.random() < 0.40
+            u = brng.random()
+            if u < (0.50 if clicks else 0.12 if opens else 0.03):
+                buys = 'offer'
+                opens_reminder = False
+            else:
+                opens_reminder = brng.random() < 0.35
+                buys = 'reminder' if opens_reminder and brng.random() < 0.30 else ''
+            chats = brng.random() < (0.45 if buys else 0.08)
+            without = brng.random() < 0.06
+            items = 1 + (brng.random() < 0.3) + (brng.random() < 0.1)
+            b = lambda v: 'true' if v else 'false'
+            f.write('%d,%s,%s,%s,%s,%s,%s,%s,%s,%d,%d\r\n'
+                    % (x['customer_no'], x['web_key'], b(opens), b(clicks), buys, b(opens_reminder),
+                       b(chats), b(without), csv_text(product), price[product], items))
+            x['behaviour'] = {'opens_offer': opens, 'clicks_offer': clicks, 'buys': buys or None,
+                              'opens_reminder': opens_reminder, 'chats_first': chats,
+                              'buys_without_email': without, 'product': product,
+                              'price': price[product], 'items': items}
     n_true = len({t[2] for t in truth})
     dwellers = sum(1 for x in people if x['dwelt_not_bought'])
     summary = {

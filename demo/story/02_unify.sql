@@ -10,7 +10,8 @@
 SELECT cdp.add_source('web', 'shop.web_shop_customer', 'customer_ref',
   '{"email": "email", "first_name": "first_name", "last_name": "last_name",
     "phone": {"column": "phone", "region": ["US", "GB"]},
-    "address_line1": "street", "city": "city", "postal_code": "postal_code", "country": "country"}',
+    "address_line1": "street", "city": "city", "postal_code": "postal_code", "country": "country",
+    "email_consent": {"column": "newsletter", "type": "boolean"}}',
   priority => 10, updated_at_column => 'updated_at') \g /dev/null
 SELECT cdp.add_source('loyalty', 'loyalty.member', 'member_no',
   '{"full_name": "full_name", "email": "email", "phone": {"column": "mobile", "region": ["US", "GB"]},
@@ -61,16 +62,21 @@ SELECT rule, attribute, normalized_a, normalized_b, round(score::numeric, 2) AS 
 \unset ECHO
 \echo 'And two records of one household that stay two customers (same postal code and last name):'
 \set ECHO queries
-SELECT a.source_key AS key_a, b.source_key AS key_b
-  FROM cdp.customer_source a JOIN shop.web_shop_customer wa ON wa.customer_ref = a.source_key
-  JOIN shop.web_shop_customer wb ON wb.postal_code = wa.postal_code AND lower(wb.last_name) = lower(wa.last_name)
-                                 AND wb.customer_ref > wa.customer_ref
-  JOIN cdp.customer_source b ON b.source = 'web' AND b.source_key = wb.customer_ref AND b.customer_id <> a.customer_id
- WHERE a.source = 'web' AND wa.street = wb.street AND wa.street <> '' AND wa.postal_code <> ''
- ORDER BY 1, 2 LIMIT 1 \gset
+SELECT (array_agg(key_a))[1] AS key_a, (array_agg(key_b))[1] AS key_b, count(*) > 0 AS found
+  FROM (SELECT a.source_key AS key_a, b.source_key AS key_b
+          FROM cdp.customer_source a JOIN shop.web_shop_customer wa ON wa.customer_ref = a.source_key
+          JOIN shop.web_shop_customer wb ON wb.postal_code = wa.postal_code AND lower(wb.last_name) = lower(wa.last_name)
+                                         AND wb.customer_ref > wa.customer_ref
+          JOIN cdp.customer_source b ON b.source = 'web' AND b.source_key = wb.customer_ref AND b.customer_id <> a.customer_id
+         WHERE a.source = 'web' AND wa.street = wb.street AND wa.street <> '' AND wa.postal_code <> ''
+         ORDER BY 1, 2 LIMIT 1) x \gset
+\if :found
 SELECT customer_ref, first_name, last_name, email, street, postal_code
   FROM shop.web_shop_customer WHERE customer_ref IN (:'key_a', :'key_b') ORDER BY 1;
 SELECT rule, attribute, normalized_a, normalized_b, round(score::numeric, 2) AS score, passed, note
   FROM cdp.explain_match('web', :'key_a', 'web', :'key_b')
  WHERE attribute IN ('first_name', 'last_name') AND rule = 'postal code + names' OR rule = 'result';
+\else
+\echo '(no such pair of records in this sample)'
+\endif
 \unset ECHO

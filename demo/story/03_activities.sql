@@ -20,7 +20,7 @@ SELECT cdp.add_url_rule('^/cart', 'cart') \g /dev/null
 SELECT cdp.add_url_rule('^/checkout/done', 'purchase') \g /dev/null
 SELECT cdp.add_activity('purchase', 'shop.orders', 'ordered_at',
   '{"source": "web", "column": "customer_ref"}',
-  '{"amount": "total", "product": "product", "channel": "channel"}', 'purchase') \g /dev/null
+  '{"amount": "total", "product": "product", "channel": "channel", "coupon": "coupon"}', 'purchase') \g /dev/null
 SELECT cdp.add_activity('chat', 'shop.chat', 'started_at',
   '{"attribute": "email", "column": "email"}',
   '{"topic": "topic", "transcript": "transcript"}', 'chat') \g /dev/null

@@ -15,7 +15,11 @@ SELECT cdp.create_segment('dwelling_not_buying', $$
     (count(page_view where url like '%/product/%') within 7 days >= 3   -- browsing products
      or sum(page_view.dwell_seconds where url like '%/product/%') within 7 days >= 120)
     and not exists(purchase within 7 days)$$) \g /dev/null
-SELECT * FROM cdp.refresh_segment('dwelling_not_buying', :'ref');
+-- evaluated at the end of each of the last seven days, then now: who entered
+-- and who left is kept in cdp.segment_member, the sizes in cdp.segment_refresh
+SELECT to_char(at, 'Dy DD Mon HH24:MI') AS evaluated_at, r.entered, r.exited, r.members
+  FROM generate_series(:'ref'::timestamptz - interval '6 days', :'ref', interval '1 day') at,
+       LATERAL cdp.refresh_segment('dwelling_not_buying', at) r;
 SELECT count(*) AS dwelling_not_buying FROM cdp_segment.dwelling_not_buying;
 SELECT m.customer_id, c.first_name, c.last_name, m.product_views_7d, m.product_dwell_7d, m.orders
   FROM cdp_segment.dwelling_not_buying s JOIN cdp.customer c USING (customer_id)

@@ -598,10 +598,13 @@ AS $$
     WHEN 'page_view' THEN concat_ws(' ', 'Viewed', detail ->> 'url', '(' || (detail ->> 'page_type') || ')',
                                     'for ' || (detail ->> 'dwell_seconds') || ' s')
     WHEN 'email' THEN concat_ws(' ', 'E-mail', coalesce(detail ->> 'status', detail ->> 'event', 'event'),
-                                '"' || (detail ->> 'subject') || '"')
+                                '"' || (detail ->> 'subject') || '"',
+                                '(' || (detail ->> 'journey') || coalesce(', ' || (detail ->> 'step'), '') || ')')
     WHEN 'loyalty' THEN concat_ws(' ', 'Loyalty:', '+' || (detail ->> 'points_earned'), '-' || (detail ->> 'points_redeemed'),
                                   (detail ->> 'points') || ' points')
-    WHEN 'chat' THEN 'Chat: ' || coalesce(left(detail ->> 'message', 80), left(detail ->> 'text', 80), '…')
+    WHEN 'chat' THEN concat_ws(' ', 'Chat' || coalesce(' (' || (detail ->> 'topic') || ')', '') || ':',
+                               coalesce(left(regexp_replace(coalesce(detail ->> 'message', detail ->> 'text', detail ->> 'transcript'),
+                                                            '\s+', ' ', 'g'), 80), '…'))
     WHEN 'store_visit' THEN concat_ws(' ', 'Visited store', detail ->> 'store')
     WHEN 'note' THEN 'Note: ' || coalesce(left(detail ->> 'text', 80), left(detail ->> 'note', 80), '…')
     ELSE concat_ws(' ', activity, left((detail - 'visitor')::text, 80))

@@ -1,6 +1,8 @@
--- The pg_cdp demo: what the matching kernels make of messy customer records.
--- Run by `make demo` against a throwaway server; every query is one a user
--- could type.
+-- A first look at the matching kernels: what they make of a handful of
+-- messy customer records (demo/sample.sql).  Run it from the top of the
+-- source tree in a database where pg_cdp can be created:
+--     psql -X -f demo/kernels.sql
+-- (make demo plays the whole retailer's story instead: demo/run.sh).
 \pset footer off
 \pset null '∅'
 \set ECHO queries
