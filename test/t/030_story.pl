@@ -48,6 +48,7 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use Cwd ();
 use Digest::SHA ();
 use IPC::Run    ();
 
@@ -93,6 +94,39 @@ for my $f (qw(shop.sql loyalty.sql pos.sql pageviews.csv truth.csv story.csv tru
 		"$f is the same for the same seed");
 }
 my $data = "$dir/a";
+
+# ---- the README's walk-through uses the demo's own SQL ----
+{
+	my %script_line;
+	for my $f (glob "$storydir/*.sql")
+	{
+		open(my $fh, '<', $f) or die "$f: $!";
+		while (my $l = <$fh>)
+		{
+			$l =~ s/^\s+|\s+$//g;
+			$script_line{$l} = 1;
+		}
+		close $fh;
+	}
+	open(my $rh, '<', "$srcdir/README.md") or die "README.md: $!";
+	my $readme = do { local $/; <$rh> };
+	close $rh;
+	my ($walk) = $readme =~ /^### The same story by hand\n(.*?)^### /ms;
+	ok(defined $walk, 'the README has the walk-through');
+	my ($n, @missing) = (0);
+	while (($walk // '') =~ /^```sql\n(.*?)^```/msg)
+	{
+		for my $l (split /\n/, $1)
+		{
+			$l =~ s/^\s+|\s+$//g;
+			next if $l eq '' || $l =~ /^(\\|--)/;
+			$n++;
+			push @missing, $l unless $script_line{$l};
+		}
+	}
+	cmp_ok($n, '>', 100, "the walk-through has SQL ($n lines)");
+	is(join("\n", @missing), '', 'every SQL line of the walk-through is in demo/story/*.sql');
+}
 
 # ---- the SMTP server, the PostgreSQL server and steps 1-4 ----
 my $mailbox   = "$dir/mail";
@@ -337,6 +371,17 @@ open(my $sfh, '<', "$rep/funnel.svg") or die;
 my $svg = do { local $/; <$sfh> };
 close $sfh;
 like($svg, qr/>$f[5] \(/, 'the funnel chart shows the converted count');
+
+# ---- demo/kernels.sql, the first look at the kernels, in a database of its own ----
+$node->safe_psql('postgres', 'CREATE DATABASE kernels');
+{
+	my $cwd = Cwd::getcwd();
+	chdir $srcdir or die "$srcdir: $!";
+	my ($krc, $kout, $kerr) = $node->psql('kernels', undef, extra_params => [ '-f', 'demo/kernels.sql' ]);
+	chdir $cwd or die;
+	is($krc, 0, 'demo/kernels.sql runs') or diag($kerr);
+	like($kout, qr/^21\|.*\|11$/m, 'demo/kernels.sql: 21 records become 11 customers') or diag($kout);
+}
 
 $node->stop;
 
