@@ -78,7 +78,7 @@ tmpserver_psql -q -c 'CREATE DATABASE loyalty' -c 'CREATE DATABASE shop'
 tmpserver_psql -q -d loyalty -f "$datadir/loyalty.sql" >/dev/null
 
 step() {
-	tmpserver_psql -d shop -v datadir="$datadir" -v loyalty_host="$PGHOST" \
+	tmpserver_psql -q -d shop -v datadir="$datadir" -v loyalty_host="$PGHOST" \
 		-v loyalty_port="$PGPORT" -v loyalty_db=loyalty -v loyalty_user="$PGUSER" \
 		-v ref="$ref+00" -v smtp_port="$smtp_port" -v wait="$wait" \
 		-f "demo/story/$1.sql"

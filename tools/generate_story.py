@@ -480,7 +480,7 @@ def main(argv):
         w('COPY shop.orders FROM stdin;\n')
         for i, o in enumerate(story.orders, 1):
             w('%d\t%s\t%s\t%s\t%d.00\t%d\tweb\t\\N\n' % (i, o[0], ts(o[1]), copy_text(o[2]), o[3], o[4]))
-        w('\\.\nSELECT setval(\'shop.orders_order_id_seq\', %d);\n' % max(len(story.orders), 1))
+        w('\\.\nALTER SEQUENCE shop.orders_order_id_seq RESTART WITH %d;\n' % (len(story.orders) + 1))
         w('CREATE TABLE shop.chat (chat_id bigint PRIMARY KEY, email text, started_at timestamptz NOT NULL,\n'
           '    topic text, transcript text);\n'
           'CREATE SEQUENCE shop.chat_chat_id_seq OWNED BY shop.chat.chat_id;\n'
@@ -489,7 +489,7 @@ def main(argv):
         story.chats.sort(key=lambda c: (c[1], c[0]))
         for i, c in enumerate(story.chats, 1):
             w('%d\t%s\t%s\t%s\t%s\n' % (i, copy_text(c[0]), ts(c[1]), c[2], copy_text(c[3])))
-        w('\\.\nSELECT setval(\'shop.chat_chat_id_seq\', %d);\n' % max(len(story.chats), 1))
+        w('\\.\nALTER SEQUENCE shop.chat_chat_id_seq RESTART WITH %d;\n' % (len(story.chats) + 1))
         w('COMMIT;\nANALYZE shop.web_shop_customer;\nANALYZE shop.orders;\nANALYZE shop.chat;\n')
     # ---- loyalty.sql ----
     with open(os.path.join(out, 'loyalty.sql'), 'w', encoding='utf-8', newline='\n') as f:

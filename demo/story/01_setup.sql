@@ -5,15 +5,14 @@
 -- psql variables: datadir (the files of tools/generate_story.py, readable
 -- by the server), loyalty_host, loyalty_port, loyalty_db, loyalty_user.
 \set ON_ERROR_STOP 1
+\set QUIET 1
 \pset footer off
 \echo
 \echo '== 1. The data: a web shop, a loyalty programme, the stores, web analytics'
 \echo
 -- the shop's and the stores' own tables (generated; not echoed)
-\set QUIET 1
 \i :datadir/shop.sql
 \i :datadir/pos.sql
-\unset QUIET
 \set ECHO queries
 CREATE EXTENSION IF NOT EXISTS pg_cdp;
 -- the loyalty programme's database, through postgres_fdw

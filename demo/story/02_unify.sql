@@ -2,6 +2,7 @@
 -- customer from the three sources (cdp.add_source, match rules, cdp.unify),
 -- with two examples explained by cdp.explain_match.
 \set ON_ERROR_STOP 1
+\set QUIET 1
 \pset footer off
 \echo
 \echo '== 2. Unification: who is who across the web shop, the loyalty card and the stores'

@@ -3,6 +3,7 @@
 -- chats become activities; measures are computed at the story's reference
 -- time (psql variable ref, default 2026-07-01 00:00 UTC).
 \set ON_ERROR_STOP 1
+\set QUIET 1
 \pset footer off
 \if :{?ref}
 \else

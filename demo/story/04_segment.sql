@@ -2,6 +2,7 @@
 -- visitors "dwelling but not buying" at the reference time (psql variable
 -- ref, default 2026-07-01 00:00 UTC) and its size.
 \set ON_ERROR_STOP 1
+\set QUIET 1
 \pset footer off
 \if :{?ref}
 \else

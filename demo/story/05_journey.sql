@@ -5,6 +5,7 @@
 -- variable); the demo's "3 days" wait is compressed to the psql variable
 -- wait (default '30 seconds').
 \set ON_ERROR_STOP 1
+\set QUIET 1
 \pset footer off
 \if :{?wait}
 \else
@@ -15,7 +16,6 @@
 \echo
 -- the demo waits for the worker with this helper (not part of pg_cdp): it
 -- polls a condition every 0.2 s and gives up after a timeout
-\set QUIET 1
 CREATE SCHEMA IF NOT EXISTS story;
 CREATE OR REPLACE FUNCTION story.wait_for(what text, done text, timeout_s integer DEFAULT 120)
 RETURNS text LANGUAGE plpgsql AS $$
@@ -34,7 +34,6 @@ BEGIN
   END LOOP;
   RETURN what;
 END $$;
-\unset QUIET
 \set ECHO queries
 -- where e-mail goes out: here the demo's local SMTP server
 SELECT cdp.create_channel('mail', format('smtp://127.0.0.1:%s', :'smtp_port'),

@@ -8,11 +8,11 @@
 -- once the worker has sent the reminders, after the reminder — and orders
 -- of customers who got no e-mail.  Then it prints the journey's funnel.
 \set ON_ERROR_STOP 1
+\set QUIET 1
 \pset footer off
 \echo
 \echo '== 6. What the customers do next, and the funnel against the holdout group'
 \echo
-\set QUIET 1
 \set behaviour :datadir '/behaviour.csv'
 CREATE TABLE story.behaviour (customer_no integer, web_key text PRIMARY KEY, opens_offer boolean,
   clicks_offer boolean, buys text, opens_reminder boolean, chats_first boolean,
@@ -27,7 +27,6 @@ SELECT m.member_id, m.customer_id, m.holdout, b.*, x.message_id, x.header_id, x.
   JOIN story.behaviour b ON b.web_key = s.source_key
   LEFT JOIN cdp.message x ON x.member_id = m.member_id AND x.step = 'offer' AND x.state = 'sent'
  WHERE j.name = 'dwellers_coupon';
-\unset QUIET
 \echo 'The next hours: opens, clicks, chats and orders (the behaviour the generator decided):'
 \set ECHO queries
 SELECT count(cdp.record_email_event(header_id, 'opened', now()))
@@ -36,6 +35,7 @@ SELECT count(cdp.record_email_event(header_id, 'opened', now()))
 SELECT count(cdp.record_email_event(header_id, 'clicked', now()))
          AS clicked_offer
   FROM story.member WHERE message_id IS NOT NULL AND clicks_offer;
+\unset QUIET
 -- a question to the chat assistant before buying (from the address the e-mail went to)
 INSERT INTO shop.chat (email, started_at, topic, transcript)
 SELECT to_address, now(), 'coupon',
@@ -49,6 +49,7 @@ SELECT web_key, now(), product,
        items, 'web', CASE WHEN message_id IS NOT NULL THEN coupon END
   FROM story.member
  WHERE CASE WHEN message_id IS NOT NULL THEN buys = 'offer' ELSE buys_without_email END;
+\set QUIET 1
 -- the new orders and chats become activities of their customers
 CALL cdp.refresh_activities() \g /dev/null
 \unset ECHO
@@ -71,11 +72,13 @@ SELECT count(cdp.record_email_event(r.header_id, 'opened', now()))
          AS opened_reminder
   FROM story.member s JOIN cdp.message r ON r.member_id = s.member_id AND r.step = 'reminder' AND r.state = 'sent'
  WHERE s.opens_reminder;
+\unset QUIET
 INSERT INTO shop.orders (customer_ref, ordered_at, product, total, items, channel, coupon)
 SELECT s.web_key, now(), s.product, round(s.price * s.items * 0.8, 2), s.items, 'web', c.code
   FROM story.member s JOIN cdp.message r ON r.member_id = s.member_id AND r.step = 'reminder' AND r.state = 'sent'
   JOIN cdp.coupon c ON c.message_id = r.message_id
  WHERE s.buys = 'reminder';
+\set QUIET 1
 CALL cdp.refresh_activities() \g /dev/null
 \unset ECHO
 \echo

@@ -3,6 +3,7 @@
 -- who bought after the journey's first e-mail, what share asked the chat
 -- assistant first (between the e-mail and the order)?
 \set ON_ERROR_STOP 1
+\set QUIET 1
 \pset footer off
 \echo
 \echo '== 7. Among those who bought after the e-mail, who asked the chat assistant first?'

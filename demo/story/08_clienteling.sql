@@ -3,6 +3,7 @@
 -- PostgreSQL role (ann); row-level security shows her only her legal
 -- entity's clienteling rows.
 \set ON_ERROR_STOP 1
+\set QUIET 1
 \pset footer off
 \echo
 \echo '== 8. In the store: an associate''s client book and a customer card'
