@@ -25,6 +25,10 @@ SELECT cdp.add_activity('purchase', 'shop.orders', 'ordered_at',
 SELECT cdp.add_activity('chat', 'shop.chat', 'started_at',
   '{"attribute": "email", "column": "email"}',
   '{"topic": "topic", "transcript": "transcript"}', 'chat') \g /dev/null
+-- loyalty points, read from the loyalty database through postgres_fdw
+SELECT cdp.add_activity('loyalty', 'loyalty.points', 'booked_at',
+  '{"source": "loyalty", "column": "member_no", "key": "txn_id"}',
+  '{"points": "points", "reason": "reason"}', 'loyalty') \g /dev/null
 CALL cdp.refresh_activities() \g /dev/null
 SELECT a.key AS activity, (a.value ->> 'rows')::bigint AS rows, (a.value ->> 'linked')::bigint AS linked,
        (a.value ->> 'stitched')::bigint AS stitched, (a.value ->> 'unlinked')::bigint AS unlinked
@@ -36,10 +40,19 @@ SELECT cdp.create_measure('product_dwell_7d', $$sum(page_view.dwell_seconds wher
 SELECT cdp.create_measure('orders', 'count(purchase)') \g /dev/null
 SELECT cdp.create_measure('spend', 'sum(purchase.amount)') \g /dev/null
 SELECT cdp.create_measure('orders_7d', 'count(purchase) within 7 days') \g /dev/null
+SELECT cdp.create_measure('days_since_purchase', 'days_since(max(purchase.occurred_at))') \g /dev/null
+SELECT cdp.create_measure('points_balance', 'sum(loyalty.points)', '{"default": 0}') \g /dev/null
+-- and one for the business: revenue per month
+SELECT cdp.create_measure('revenue', 'sum(purchase.amount)',
+  '{"level": "business", "dimensions": ["month"]}') \g /dev/null
 CALL cdp.refresh_measures(:'ref') \g /dev/null
 SELECT count(*) FILTER (WHERE product_views_7d > 0) AS viewed_products_7d,
        round(avg(product_dwell_7d) FILTER (WHERE product_views_7d > 0), 1) AS mean_product_dwell_s,
        count(*) FILTER (WHERE orders > 0) AS customers_who_ordered,
-       sum(spend) AS revenue
+       round(avg(days_since_purchase)) AS mean_days_since_purchase,
+       sum(points_balance) AS loyalty_points_outstanding
   FROM cdp.customer_measure;
+SELECT left(dimensions ->> 'month', 7) AS month, value AS revenue
+  FROM cdp.business_measure WHERE measure = 'revenue'
+ ORDER BY dimensions ->> 'month' DESC LIMIT 4;
 \unset ECHO

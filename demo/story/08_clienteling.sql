@@ -18,8 +18,8 @@ CREATE ROLE ann IN ROLE cdp_associate;
 SELECT cdp.create_associate('ann', 'ann', 'Ann Baker'), cdp.assign_store('ann', 'LDN01') \g /dev/null
 SELECT cdp.create_client_attribute('preferred_contact', 'text', 1, true, 'Preferred contact') \g /dev/null
 SELECT cdp.create_client_activity_type('styling', 'Styling appointment') \g /dev/null
-SELECT cdp.set_card_measures('{spend,orders,product_views_7d}',
-                             '{Total spend,Orders,Product views (7 days)}') \g /dev/null
+SELECT cdp.set_card_measures('{spend,points_balance,product_views_7d}',
+                             '{Total spend,Loyalty points,Product views (7 days)}') \g /dev/null
 -- Ann adds the five latest customers who came back with the coupon
 SET ROLE ann;
 SELECT count(*) FILTER (WHERE cdp.client_book_add('ann', customer_id)) AS added
@@ -31,7 +31,7 @@ SELECT min(customer_id) AS customer_id, min(customer_id) IS NOT NULL AS found FR
 SELECT cdp.set_client_attribute(:customer_id, 'preferred_contact', 'e-mail') \g /dev/null
 SELECT cdp.record_client_activity(:customer_id, 'styling', 'Booked a fitting for Saturday', store => 'LDN01') \g /dev/null
 SELECT cdp.add_client_note(:customer_id, 'Used the 20% coupon; interested in the autumn collection') \g /dev/null
-SELECT b.customer_id, c.first_name, c.last_name, m.orders, m.spend, b.attributes
+SELECT b.customer_id, c.first_name, c.last_name, m.orders, m.spend, m.points_balance, b.attributes
   FROM cdp.client_book('ann') b JOIN cdp.customer c USING (customer_id)
   JOIN cdp.customer_measure m USING (customer_id)
  ORDER BY b.customer_id;

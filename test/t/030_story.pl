@@ -347,6 +347,15 @@ my ($card_spend, $orders_spend) = split /\|/, $node->safe_psql('shop', q{
 	         WHERE s.customer_id = c.id)
 	  FROM c});
 is($card_spend, $orders_spend, "the card's spend ($card_spend) is the sum of the customer's orders");
+my ($card_points, $truth_points) = split /\|/, $node->safe_psql('shop', q{
+	WITH c AS (SELECT min(customer_id) AS id FROM cdp.client_book_entry)
+	SELECT (SELECT s ->> 'value' FROM jsonb_array_elements(cdp.customer_card(c.id, 'OUT') -> 'slots') s
+	         WHERE s ->> 'name' = 'points_balance'),
+	       (SELECT coalesce(sum(p.points), 0) FROM loyalty.points p
+	          JOIN cdp.customer_source s ON s.source = 'loyalty' AND s.source_key = p.member_no::text
+	         WHERE s.customer_id = c.id)
+	  FROM c});
+is($card_points, $truth_points, "the card's loyalty points ($card_points) are the sum of the loyalty database's bookings");
 like($out8, qr/"label": "Total spend"/, 'step 8 prints the card');
 
 # ---- the report: charts from the funnel and the segment's history ----
