@@ -35,6 +35,7 @@ OBJS = \
 	src/dsl_parse.o \
 	src/dsl_compile.o \
 	src/dsl_agg.o \
+	src/dsl_fused.o \
 	src/template.o \
 	src/mail.o \
 	src/worker.o
@@ -100,7 +101,7 @@ $(OBJS): src/pg_cdp.h
 src/normalize.o src/person_name.o src/address.o src/email.o: src/normalize.h
 src/phone.o: src/phone_regions.h
 src/cluster.o src/progress.o src/pg_cdp.o: src/progress.h
-src/dsl_lex.o src/dsl_parse.o src/dsl_compile.o: src/dsl.h
+src/dsl_lex.o src/dsl_parse.o src/dsl_compile.o src/dsl_fused.o: src/dsl.h
 src/mail.o: src/mail.h
 src/worker.o: src/mail.h src/worker.h
 

@@ -64,7 +64,11 @@ SELECT name, level, sql_type FROM cdp.measure ORDER BY name;
 \o /dev/null
 CALL cdp.refresh_measures('2026-02-15 12:00+00');
 \o
-SELECT measures, scans, customers, reference_time FROM cdp.measure_refresh;
+-- scans: one per part of the customers (a full refresh with parallel
+-- workers splits them in max_parallel_workers_per_gather parts), one for
+-- the business measure
+SELECT measures, scans = greatest(least(current_setting('max_parallel_workers_per_gather')::integer, 8), 1) + 1
+         AS scans_per_part_and_business_measure, customers, reference_time FROM cdp.measure_refresh;
 SELECT customer_id, total_spend, spend_30d, orders, web_orders, products, days_since_last, balance, favourite
   FROM cdp.customer_measure ORDER BY customer_id;
 -- January: web 10, store 20; February: web 5.50, store 7; June 2025: web 1
@@ -167,6 +171,23 @@ CALL cdp.refresh_activities();
 \o
 SELECT count(*) AS pending_after_noop FROM cdp.measure_pending;
 
+-- an activity read only through windows: its rows outside the widest
+-- window are left out before grouping.  Loyalty (reference 15 February
+-- 12:00, 30 days: after 16 January 12:00): Ann's 100 points of 1 January
+-- and Cat's 50 of 15 January are out, Ann's redemption of 30 on 1 February
+-- is in.  Ann: 0 points earned, 1 redemption; Bob: no loyalty rows (NULL,
+-- 0); Cat: only an old row, so no row read at all (NULL, 0).
+SELECT cdp.drop_measure('balance');
+SELECT cdp.create_measure('points_30d', 'sum(loyalty.points_earned) within 30 days');
+SELECT cdp.create_measure('redemptions_30d', 'count(loyalty where points_redeemed > 0) within 30 days');
+SELECT sql LIKE '%(x.k <> 1 OR (x.occurred_at > %' AS loyalty_rows_bounded,
+       sql LIKE '%(x.k <> 2 OR%' AS purchase_rows_bounded
+  FROM cdp._customer_measure_sql(NULL, 1, '2026-02-15 12:00+00');
+\o /dev/null
+CALL cdp.refresh_measures('2026-02-15 12:00+00', "full" => true);
+\o
+SELECT customer_id, points_30d, redemptions_30d, total_spend, orders FROM cdp.customer_measure ORDER BY customer_id;
+
 -- errors
 SELECT cdp.create_measure('Total', 'sum(purchase.amount)');
 SELECT cdp.create_measure('orders', 'count(purchase)');
@@ -193,3 +214,197 @@ SELECT cdp.drop_source('web');
 CALL cdp.unify();
 \o
 DROP SCHEMA ms CASCADE;
+
+-- ---- cdp.fused_measures: many simple measures in one aggregate call ----
+-- Every kind of slot (count of rows and of values, sum, avg, min, max over
+-- numeric, integer, smallint, bigint, date and timestamptz), with and
+-- without a condition and a window, against the plain aggregate it stands
+-- for; the reference time is 2026-03-01 00:00 UTC, so "30 days" holds rows
+-- after 2026-01-30 00:00 up to and including 2026-03-01 00:00.
+CREATE SCHEMA fm;
+CREATE TABLE fm.r (cid int, at timestamptz, amount numeric, qty int, big bigint, d date, flag boolean);
+INSERT INTO fm.r VALUES
+  (1, '2026-02-28 12:00+00', 10.50, 2, 5000000000, '2026-02-28', true),
+  (1, '2026-02-01 00:00+00', 3, 1, -1, '2026-02-01', false),
+  (1, '2025-12-01 00:00+00', NULL, NULL, NULL, NULL, true),
+  (1, '2026-03-01 00:00+00', 0.125, 7, 2, '2026-03-01', NULL),   -- at the reference: in the window
+  (1, '2026-03-02 00:00+00', 100, 100, 100, '2026-03-02', true),  -- after it: outside
+  (2, '2026-01-30 00:00+00', 1.0, 3, 7, '2026-01-30', true),      -- 30 days before: outside
+  (2, '2026-01-30 00:00:01+00', -2.50, -4, -7, '2026-01-31', true),
+  (3, '2026-02-15 00:00+00', NULL, NULL, NULL, NULL, NULL);
+-- the slots, their value and condition arguments, and the SQL aggregate
+-- each one replaces
+CREATE TABLE fm.slot (slot int, spec text, sql text);
+INSERT INTO fm.slot VALUES
+  (1, 'count,0,0,', 'count(*)'),
+  (2, 'count,1,0,', 'count(amount)'),
+  (3, 'count,0,6,30 days', $$count(*) FILTER (WHERE flag AND at > '2026-01-30 00:00+00' AND at <= '2026-03-01 00:00+00')$$),
+  (4, 'sum,1,0,', 'sum(amount)'),
+  (5, 'sum,2,0,30 days', $$sum(qty) FILTER (WHERE at > '2026-01-30 00:00+00' AND at <= '2026-03-01 00:00+00')$$),
+  (6, 'sum,3,6,', 'sum(big) FILTER (WHERE flag)'),
+  (7, 'avg,1,0,', 'avg(amount)'),
+  (8, 'avg,2,6,', 'avg(qty) FILTER (WHERE flag)'),
+  (9, 'min,1,0,', 'min(amount)'),
+  (10, 'max,1,0,30 days', $$max(amount) FILTER (WHERE at > '2026-01-30 00:00+00' AND at <= '2026-03-01 00:00+00')$$),
+  (11, 'min,4,0,', 'min(d)'),
+  (12, 'max,5,0,', 'max(at)'),
+  (13, 'min,3,0,', 'min(big)'),
+  (14, 'max,7,0,', 'max(q16)'),
+  (15, 'avg,3,0,', 'avg(big)'),
+  (16, 'sum,7,6,', 'sum(q16) FILTER (WHERE flag)');
+-- one query: the fused state per customer and every plain aggregate, as
+-- text (q16 is qty as a smallint, NULL when it does not fit)
+CREATE FUNCTION fm.compare(rel text, OUT slot int, OUT cid int, OUT fused text, OUT plain text)
+RETURNS SETOF record LANGUAGE plpgsql AS $$
+DECLARE
+  q text;
+BEGIN
+  SELECT format('SELECT s.slot, g.cid, g.fused[s.slot], g.plain[s.slot] FROM (SELECT cid, ARRAY[%s] AS fused, ARRAY[%s] AS plain FROM ('
+                'SELECT cid, cdp.fused_measures(%L, ''2026-03-01 00:00+00'', at, amount, qty, big, d, at, flag, q16) AS st, %s '
+                'FROM (SELECT *, (CASE WHEN qty BETWEEN -32768 AND 32767 THEN qty END)::smallint AS q16 FROM %s) x GROUP BY cid) a) g, fm.slot s',
+                string_agg(format('cdp.fused_value(st, %s, NULL::%s)::text', s.slot, s.type), ', ' ORDER BY s.slot),
+                string_agg(format('p%s::text', s.slot), ', ' ORDER BY s.slot),
+                string_agg(s.spec, ';' ORDER BY s.slot),
+                string_agg(format('%s AS p%s', s.sql, s.slot), ', ' ORDER BY s.slot), rel)
+    INTO q
+    FROM (SELECT s.*, CASE WHEN s.slot IN (1, 2, 3, 5, 13, 16) THEN 'bigint' WHEN s.slot = 11 THEN 'date'
+                           WHEN s.slot = 12 THEN 'timestamptz' WHEN s.slot = 14 THEN 'smallint' ELSE 'numeric' END AS type
+            FROM fm.slot s) s;
+  RETURN QUERY EXECUTE q || ' ORDER BY 1, 2';
+END $$;
+-- by hand, customer 1: 5 rows, 4 amounts (10.50 + 3 + 0.125 + 100 = 113.625,
+-- avg 28.40625), flagged rows in the window: only 28 Feb (1); qty in the
+-- window 2 + 1 + 7 = 10; flagged big 5000000000 + 100; min amount 0.125,
+-- max in the window 10.50; min date 2026-02-01, last time 2 March, min big
+-- -1, max qty 100.  Customer 2: its 30 January 00:00 row is outside the
+-- window, its 00:00:01 row inside (qty -4, amount -2.50); avg 1.0 and -2.50
+-- is -0.75.  Customer 3: one row, every value NULL: counts 1 and 0, the rest
+-- NULL.
+SELECT slot, cid, fused, plain, fused IS NOT DISTINCT FROM plain AS same FROM fm.compare('fm.r');
+SELECT count(*) AS disagreements FROM fm.compare('fm.r') WHERE fused IS DISTINCT FROM plain;
+
+-- no row at all: the aggregate is NULL, and so is every value read from it
+-- (a measure's SQL wraps counts in coalesce(..., 0))
+SELECT cdp.fused_measures('count,0,0,', now(), at, amount) IS NULL AS null_state FROM fm.r WHERE false;
+SELECT cdp.fused_value(NULL::cdp.fused_state, 1, NULL::bigint) AS null_value;
+
+-- exact numbers however large: more than 36 digits, NaN and infinities
+-- leave the 128-bit path for numerics (sum, avg, min, max as numeric does)
+CREATE TABLE fm.big (cid int, at timestamptz, amount numeric, qty int, big bigint, d date, flag boolean);
+INSERT INTO fm.big VALUES
+  (1, '2026-02-01', 123456789012345678901234567890.123456789, 1, 9223372036854775807, NULL, true),
+  (1, '2026-02-02', 1e40, 1, 9223372036854775807, NULL, true),
+  (1, '2026-02-03', -0.000000000000000000000000000000000001, 1, 9223372036854775807, NULL, true),
+  (2, '2026-02-01', 'NaN', 1, 1, NULL, true),
+  (2, '2026-02-02', 5, 1, 1, NULL, true),
+  (3, '2026-02-01', 'Infinity', 1, 1, NULL, true),
+  (3, '2026-02-02', 7.25, 1, 1, NULL, true),
+  (4, '2026-02-01', 99999999999999999999999999999999.9999, 2147483647, -9223372036854775808, NULL, true),
+  (4, '2026-02-02', 99999999999999999999999999999999.9999, 2147483647, -9223372036854775808, NULL, true),
+  (4, '2026-02-03', 0.00001, 2147483647, -9223372036854775808, NULL, true);
+SELECT slot, cid, fused, plain FROM fm.compare('fm.big') WHERE slot IN (4, 7, 9, 10, 6, 15) ORDER BY cid, slot;
+SELECT count(*) AS disagreements FROM fm.compare('fm.big') WHERE fused IS DISTINCT FROM plain;
+
+-- parallel: 30,000 rows of 500 customers aggregated by two workers, the
+-- partial states combined; the same as the plain aggregates and as a serial
+-- plan
+CREATE TABLE fm.many AS
+SELECT 1 + i % 500 AS cid, timestamptz '2026-03-01 00:00+00' - make_interval(hours => i % 2000) AS at,
+       CASE WHEN i % 7 = 0 THEN NULL ELSE round((i % 1000) / 8.0, 3) END AS amount,
+       (i % 50) - 10 AS qty, (i::bigint * 1000003) % 10000000000 AS big,
+       date '2026-01-01' + i % 90 AS d, i % 3 = 0 AS flag
+  FROM generate_series(1, 30000) i;
+ANALYZE fm.many;
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SET max_parallel_workers_per_gather = 2;
+SET parallel_leader_participation = off;
+EXPLAIN (COSTS OFF)
+SELECT cid, cdp.fused_measures('sum,1,0,30 days;min,5,0,', '2026-03-01 00:00+00', at, amount, qty, big, d, at, flag)
+  FROM fm.many GROUP BY cid;
+CREATE TABLE fm.parallel AS SELECT * FROM fm.compare('fm.many');
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+RESET max_parallel_workers_per_gather;
+RESET parallel_leader_participation;
+SET max_parallel_workers_per_gather = 0;
+CREATE TABLE fm.serial AS SELECT * FROM fm.compare('fm.many');
+RESET max_parallel_workers_per_gather;
+SELECT (SELECT count(*) FROM fm.parallel) AS values_compared,
+       (SELECT count(*) FROM fm.parallel WHERE fused IS DISTINCT FROM plain) AS disagreements_with_plain,
+       (SELECT count(*) FROM ((TABLE fm.parallel EXCEPT TABLE fm.serial) UNION ALL (TABLE fm.serial EXCEPT TABLE fm.parallel)) d)
+         AS differences_from_serial;
+
+-- the text and binary forms round trip
+CREATE TABLE fm.states AS
+SELECT cid, cdp.fused_measures((SELECT string_agg(spec, ';' ORDER BY slot) FROM fm.slot), '2026-03-01 00:00+00',
+                               at, amount, qty, big, d, at, flag, (CASE WHEN qty BETWEEN -32768 AND 32767 THEN qty END)::smallint) AS st
+  FROM (TABLE fm.r UNION ALL SELECT cid + 10, at, amount, qty, big, d, flag FROM fm.big) x GROUP BY cid;
+SELECT cid, st FROM fm.states WHERE cid IN (1, 3, 11) ORDER BY cid;
+SELECT count(*) AS states, count(*) FILTER (WHERE st::text::cdp.fused_state::text = st::text) AS text_round_trips
+  FROM fm.states;
+CREATE TABLE fm.states2 (LIKE fm.states);
+DO $$
+DECLARE
+  f text := format('/tmp/pg_cdp_fused_%s.bin', pg_backend_pid());
+BEGIN
+  EXECUTE format('COPY fm.states TO %L WITH (FORMAT binary)', f);
+  EXECUTE format('COPY fm.states2 FROM %L WITH (FORMAT binary)', f);
+  EXECUTE format('COPY (SELECT 1 WHERE false) TO %L', f);
+END $$;
+SELECT count(*) AS binary_round_trips FROM fm.states a JOIN fm.states2 b USING (cid) WHERE a.st::text = b.st::text;
+SELECT cdp.fused_value(st, 4, NULL::numeric) AS sum_after_text_round_trip
+  FROM (SELECT st::text::cdp.fused_state AS st FROM fm.states WHERE cid = 11) s;
+
+-- errors: bad specifications, bad slots, bad text
+CREATE FUNCTION fm.try(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+  st text; msg text; det text; hint text;
+BEGIN
+  EXECUTE q;
+  RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+  GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL, hint = PG_EXCEPTION_HINT;
+  RETURN format('%s: %s | %s | %s', st, msg, det, hint);
+END $$;
+SELECT q, fm.try(q) FROM (VALUES
+  ($$SELECT cdp.fused_measures('median,1,0,', now(), at, amount) FROM fm.r$$),
+  ($$SELECT cdp.fused_measures('sum,0,0,', now(), at, amount) FROM fm.r$$),
+  ($$SELECT cdp.fused_measures('count,3,0,', now(), at, amount) FROM fm.r$$),
+  ($$SELECT cdp.fused_measures('count,0,1,', now(), at, amount) FROM fm.r$$),
+  ($$SELECT cdp.fused_measures('sum,1,0,', now(), at, 'x'::text) FROM fm.r$$),
+  ($$SELECT cdp.fused_measures('min,1,0,', now(), at, flag) FROM fm.r$$),
+  ($$SELECT cdp.fused_measures('count,0', now(), at, amount) FROM fm.r$$),
+  ($$SELECT cdp.fused_measures('', now(), at, amount) FROM fm.r$$),
+  ($$SELECT cdp.fused_measures('count,0,0,3 parsecs', now(), at, amount) FROM fm.r$$),
+  ($$SELECT cdp.fused_measures(NULL, now(), at, amount) FROM fm.r$$),
+  ($$SELECT cdp.fused_value(st, 0, NULL::numeric) FROM fm.states$$),
+  ($$SELECT cdp.fused_value(st, 17, NULL::numeric) FROM fm.states$$),
+  ($$SELECT cdp.fused_value(st, 1, NULL::numeric) FROM fm.states$$),
+  ($$SELECT cdp.fused_trans(NULL, 'count,0,0,', now(), now(), 1)$$),
+  ($$SELECT ''::cdp.fused_state$$),
+  ($$SELECT 'count::5'::cdp.fused_state$$),
+  ($$SELECT 'median:numeric:1:2'::cdp.fused_state$$),
+  ($$SELECT 'sum:text:1:2'::cdp.fused_state$$),
+  ($$SELECT 'count::-1:'::cdp.fused_state$$),
+  ($$SELECT 'count::5:7'::cdp.fused_state$$),
+  ($$SELECT 'sum:numeric:2:'::cdp.fused_state$$),
+  ($$SELECT 'sum:numeric:0:3'::cdp.fused_state$$),
+  ($$SELECT 'sum:numeric:2:1e5'::cdp.fused_state$$),
+  ($$SELECT 'min:integer:1:1.5'::cdp.fused_state$$),
+  ($$SELECT 'max:smallint:1:40000'::cdp.fused_state$$),
+  ($$SELECT 'count::5:;sum:bigint:x:1'::cdp.fused_state$$)) v(q);
+
+-- a NULL value, an empty string and a 1 MB specification
+SELECT cdp.fused_value(st, 2, NULL::bigint) FROM (SELECT cdp.fused_measures('count,0,0,;count,1,0,', now(), now(), NULL::text) AS st) s;
+SELECT cdp.fused_value(st, 2, NULL::bigint) FROM (SELECT cdp.fused_measures('count,0,0,;count,1,0,', now(), now(), ''::text) AS st) s;
+SELECT fm.try($$SELECT cdp.fused_measures(repeat('count,0,0,;', 100000) || 'count,0,0,', now(), now(), 1)$$) AS one_mb_spec;
+SELECT fm.try($$SELECT repeat('count::1:;', 100000)::cdp.fused_state$$) AS one_mb_state;
+-- a numeric of 100,000 digits and a 1 MB text counted
+SELECT cdp.fused_value(st, 1, NULL::numeric) = repeat('9', 100000)::numeric * 2 AS huge_sum,
+       cdp.fused_value(st, 2, NULL::bigint) AS texts
+  FROM (SELECT cdp.fused_measures('sum,1,0,;count,2,0,', now(), now(), v, repeat('ab', 500000)) AS st
+          FROM (VALUES (repeat('9', 100000)::numeric), (repeat('9', 100000)::numeric)) x(v)) s;
+DROP SCHEMA fm CASCADE;

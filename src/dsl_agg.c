@@ -103,6 +103,9 @@ typedef struct AggCache
 {
 	TypeInfo	val;
 	TypeInfo	key;
+	bool		args_known;		/* argval / argkey are set */
+	Oid			argval;			/* the call's argument types */
+	Oid			argkey;
 } AggCache;
 
 /* one item seen through pointers */
@@ -165,6 +168,32 @@ get_cache(FunctionCallInfo fcinfo, Oid valtype, Oid keytype)
 	if (OidIsValid(keytype))
 		type_info(&c->key, keytype);
 	return c;
+}
+
+/*
+ * call_arg_types
+ *		The types of arguments 1 and 2 of a transition call (the value and
+ *		the key), looked up once per call site and kept in fn_extra.
+ */
+static void
+call_arg_types(FunctionCallInfo fcinfo, Oid *valtype, Oid *keytype)
+{
+	AggCache   *c = (AggCache *) fcinfo->flinfo->fn_extra;
+
+	if (c == NULL)
+	{
+		c = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(AggCache));
+		fcinfo->flinfo->fn_extra = c;
+	}
+	if (!c->args_known)
+	{
+		c->argval = get_fn_expr_argtype(fcinfo->flinfo, 1);
+		c->argkey = keytype ? get_fn_expr_argtype(fcinfo->flinfo, 2) : InvalidOid;
+		c->args_known = true;
+	}
+	*valtype = c->argval;
+	if (keytype)
+		*keytype = c->argkey;
 }
 
 /*
@@ -405,13 +434,15 @@ pick_set(DslAggState *st, bool own, AggCache *c, Datum key, Datum value)
 static Datum
 pick_trans(FunctionCallInfo fcinfo, int kind)
 {
-	Oid			valtype = get_fn_expr_argtype(fcinfo->flinfo, 1);
-	Oid			keytype = get_fn_expr_argtype(fcinfo->flinfo, 2);
+	Oid			valtype;
+	Oid			keytype;
 	DslAggState *st;
 	AggCache   *c;
 	Datum		value,
 				key;
 	bool		own = false;
+
+	call_arg_types(fcinfo, &valtype, &keytype);
 
 	if (!OidIsValid(valtype) || !OidIsValid(keytype))
 		elog(ERROR, "could not determine the argument types of %s", kind_names[kind]);
@@ -599,11 +630,13 @@ top_append(DslAggState *st, bool own, AggCache *c, Datum value, int64 count)
 static Datum
 top_count_value(FunctionCallInfo fcinfo, bool read_k, const char *aggname)
 {
-	Oid			valtype = get_fn_expr_argtype(fcinfo->flinfo, 1);
+	Oid			valtype;
 	DslAggState *st;
 	AggCache   *c;
 	Datum		value;
 	bool		own = false;
+
+	call_arg_types(fcinfo, &valtype, NULL);
 
 	if (!OidIsValid(valtype))
 		elog(ERROR, "could not determine the argument type of %s", aggname);

@@ -19,6 +19,11 @@
  * operators.  Names are checked against the catalog and types are checked
  * as the SQL would, so that a compiled measure does not fail to plan.
  *
+ * The compiled form also describes every aggregate ("aggregates") and
+ * the SQL around them ("parts"), so that the refresh can compute the simple
+ * aggregates of all measures of an activity in one cdp.fused_measures call
+ * (dsl_fused.c) and read them with cdp.fused_value.
+ *
  * The value for a customer without any activity ("default") is the
  * definition evaluated with every aggregate replaced by its value over no
  * rows (0 for count, NULL for the others), folded where NULL propagates.
@@ -125,7 +130,34 @@ typedef struct Compiler
 	List	   *segrefs;		/* segment names referenced */
 	bool		uses_measures;	/* a measure is read */
 	bool		unwindowed;		/* an aggregate without a "within" window */
+	/* measures: each aggregate described for cdp.fused_measures */
+	bool		mark_aggs;		/* write aggregates as markers (see below) */
+	List	   *aggdescs;		/* AggDesc of every aggregate, in order */
 } Compiler;
+
+/*
+ * An aggregate of a measure, described so that the refresh can compute the
+ * simple ones (count, sum, avg, min, max) for all measures of an activity
+ * in one cdp.fused_measures call.  While compiling a measure, an aggregate
+ * is written into the SQL as the marker AGG_MARK <index> AGG_MARK_END; the
+ * compiled form then has "select" (markers replaced by the aggregates'
+ * SQL) and "parts" (the SQL split at the markers).
+ */
+typedef struct AggDesc
+{
+	char	   *sql;			/* the aggregate with its FILTER */
+	const char *call;			/* the aggregate without FILTER */
+	const char *activity;
+	const char *kind;			/* count, sum, avg, min, max; NULL: not fusable */
+	char	   *value;			/* SQL of the value over x, NULL for count(*) */
+	const char *type;			/* the value's SQL type */
+	char	   *condition;		/* SQL condition besides activity and window */
+	char	   *window;			/* "N unit" relative to $1, or NULL */
+	const char *result;			/* the aggregate's SQL type */
+} AggDesc;
+
+#define AGG_MARK '\x01'
+#define AGG_MARK_END '\x02'
 
 /* a detail column read by the measure */
 typedef struct ColumnRef
@@ -779,7 +811,10 @@ compile_aggregate(Compiler *c, DslNode *n)
 				k = {0},
 				r;
 	StringInfoData filt;
+	StringInfoData cond;
+	char	   *wname = NULL;
 	const char *agg_sql = NULL;
+	const char *fkind = NULL;	/* its kind for cdp.fused_measures */
 	bool		count_rows = false;
 	int			want_args = (strcmp(name, "argmax") == 0 || strcmp(name, "argmin") == 0 ||
 							 strcmp(name, "top") == 0) ? 2 : 1;
@@ -848,6 +883,7 @@ compile_aggregate(Compiler *c, DslNode *n)
 
 	/* the condition */
 	initStringInfo(&filt);
+	initStringInfo(&cond);
 	appendStringInfo(&filt, "x.activity = %s", quote_literal_cstr(c->act));
 	if (n->filter)
 	{
@@ -855,9 +891,18 @@ compile_aggregate(Compiler *c, DslNode *n)
 
 		require_cat(c, n->filter, &f, TC_BOOL, "a condition");
 		appendStringInfo(&filt, " AND %s", f.sql);
+		appendStringInfoString(&cond, f.sql);
 	}
 	if (n->has_window)
-		appendStringInfo(&filt, " AND %s", window_sql(c, n));
+	{
+		char	   *w = window_sql(c, n);
+
+		appendStringInfo(&filt, " AND %s", w);
+		if (n->wunit && !n->wsince)
+			wname = psprintf(INT64_FORMAT " %s", n->wn, n->wunit);
+		else
+			appendStringInfo(&cond, "%s%s", cond.len ? " AND " : "", w);
+	}
 
 	if (!count_rows && (v.type->cat == TC_ARRAY || v.type->cat == TC_UNKNOWN))
 		mismatch(c, first, psprintf("%s needs a column, not %s", name, type_name(&v)),
@@ -869,6 +914,8 @@ compile_aggregate(Compiler *c, DslNode *n)
 		agg_sql = count_rows ? "count(*)" :
 			n->distinct ? psprintf("cdp.count_distinct(%s)", v.sql) :
 			psprintf("count(%s)", v.sql);
+		if (!n->distinct)
+			fkind = "count";
 		r = cexpr(NULL, type_by_name("bigint"), "0", true);
 	}
 	else if (strcmp(name, "sum") == 0 || strcmp(name, "avg") == 0)
@@ -881,6 +928,8 @@ compile_aggregate(Compiler *c, DslNode *n)
 		else
 			rt = v.type->rank <= 4 ? "numeric" : "double precision";
 		agg_sql = psprintf("%s(%s)", name, v.sql);
+		if (v.type->rank <= 4)
+			fkind = name;
 		r = cexpr(NULL, type_by_name(rt), NULL, true);
 	}
 	else if (strcmp(name, "min") == 0 || strcmp(name, "max") == 0)
@@ -890,13 +939,18 @@ compile_aggregate(Compiler *c, DslNode *n)
 					 "PostgreSQL has no min or max of booleans.",
 					 "Count the true rows instead: count(activity where flag = true).");
 		agg_sql = psprintf("%s(%s)", name, v.sql);
+		if ((v.type->cat == TC_NUMERIC && v.type->rank <= 4) || v.type->cat == TC_TIME)
+			fkind = name;
 		r = cexpr(NULL, v.type, NULL, true);
 	}
 	else if (strcmp(name, "first") == 0 || strcmp(name, "last") == 0)
 	{
 		if (strcmp(v.sql, "x.occurred_at") == 0)
+		{
 			/* the time of the first / last row: a plain min / max */
-			agg_sql = psprintf("%s(x.occurred_at)", strcmp(name, "first") == 0 ? "min" : "max");
+			fkind = strcmp(name, "first") == 0 ? "min" : "max";
+			agg_sql = psprintf("%s(x.occurred_at)", fkind);
+		}
 		else
 			agg_sql = psprintf("cdp.%s(%s, x.occurred_at)",
 							   strcmp(name, "first") == 0 ? "argmin" : "argmax", v.sql);
@@ -916,6 +970,22 @@ compile_aggregate(Compiler *c, DslNode *n)
 		r.array_of = v.type->name;
 	}
 	r.sql = psprintf("%s FILTER (WHERE %s)", agg_sql, filt.data);
+	if (c->mark_aggs)
+	{
+		AggDesc    *d = palloc0(sizeof(AggDesc));
+
+		d->sql = r.sql;
+		d->call = agg_sql;
+		d->activity = c->act;
+		d->kind = fkind;
+		d->value = count_rows ? NULL : v.sql;
+		d->type = count_rows ? NULL : v.type->name;
+		d->condition = cond.len ? cond.data : NULL;
+		d->window = wname;
+		d->result = type_name(&r);
+		c->aggdescs = lappend(c->aggdescs, d);
+		r.sql = psprintf("%c%d%c", AGG_MARK, list_length(c->aggdescs) - 1, AGG_MARK_END);
+	}
 	c->act = NULL;
 	c->act_columns = NULL;
 	if (!(n->has_window && n->wunit))
@@ -1692,13 +1762,91 @@ append_reads(StringInfo out, Compiler *c)
 }
 
 /*
+ * append_member
+ *		Append "key":"value" (null for NULL), after a comma when comma.
+ */
+static void
+append_member(StringInfo out, const char *key, const char *value, bool comma)
+{
+	if (comma)
+		appendStringInfoChar(out, ',');
+	escape_json(out, key);
+	appendStringInfoChar(out, ':');
+	if (value)
+		escape_json(out, value);
+	else
+		appendStringInfoString(out, "null");
+}
+
+/*
+ * unmark
+ *		The SQL of a measure compiled with aggregate markers: with parts ==
+ *		NULL, the SQL with every marker replaced by its aggregate's SQL;
+ *		else appended to parts as a JSON array of the SQL between markers
+ *		(strings) and the aggregates' indexes (numbers).
+ */
+static char *
+unmark(Compiler *c, const char *sql, StringInfo parts)
+{
+	StringInfoData buf;
+	const char *p = sql;
+	bool		first = true;
+
+	if (!c->mark_aggs)
+		return pstrdup(sql);
+	initStringInfo(&buf);
+	if (parts)
+		appendStringInfoChar(parts, '[');
+	for (;;)
+	{
+		const char *m = strchr(p, AGG_MARK);
+		const char *end;
+		int			i;
+
+		if (m == NULL)
+			m = p + strlen(p);
+		if (parts && m > p)
+		{
+			if (!first)
+				appendStringInfoChar(parts, ',');
+			escape_json(parts, pnstrdup(p, m - p));
+			first = false;
+		}
+		else if (!parts)
+			appendBinaryStringInfo(&buf, p, m - p);
+		if (*m == '\0')
+			break;
+		i = (int) strtol(m + 1, (char **) &end, 10);
+		if (*end != AGG_MARK_END || i < 0 || i >= list_length(c->aggdescs))
+			elog(ERROR, "malformed aggregate marker in compiled measure");
+		if (parts)
+		{
+			appendStringInfo(parts, "%s%d", first ? "" : ",", i);
+			first = false;
+		}
+		else
+			appendStringInfoString(&buf, ((AggDesc *) list_nth(c->aggdescs, i))->sql);
+		p = end + 1;
+	}
+	if (parts)
+		appendStringInfoChar(parts, ']');
+	return buf.data;
+}
+
+/*
  * cdp_compile_measure
  *		SQL function cdp.compile_measure(definition text, catalog jsonb)
  *		returns jsonb {"sql_type", "activities", "columns", "windows",
- *		"reference", "select", "default"}: "windows" lists the windows
- *		relative to the reference time ("30 days"), "reference" tells
- *		whether the value depends on the reference time otherwise
- *		(days_since), which decides what an incremental refresh recomputes.
+ *		"reference", "select", "parts", "aggregates", "default"}: "windows"
+ *		lists the windows relative to the reference time ("30 days"),
+ *		"reference" tells whether the value depends on the reference time
+ *		otherwise (days_since), which decides what an incremental refresh
+ *		recomputes.  "parts" is "select" split around its aggregates (an
+ *		array of SQL strings and indexes into "aggregates"), each aggregate
+ *		described by activity, kind (count, sum, avg, min, max, or null when
+ *		cdp.fused_measures cannot compute it), value, type, condition,
+ *		window, result type, call (without FILTER) and sql; both are left
+ *		out for a definition holding the marker bytes \x01 or \x02.
  */
 Datum
 cdp_compile_measure(PG_FUNCTION_ARGS)
@@ -1717,6 +1865,8 @@ cdp_compile_measure(PG_FUNCTION_ARGS)
 	dsl_lexer_init(&c.lex, src, strlen(src), "measure definition");
 	tree = dsl_parse(&c.lex);
 	c.catalog = &catalog->root;
+	/* markers cannot be told from a definition's own control characters */
+	c.mark_aggs = strchr(src, AGG_MARK) == NULL && strchr(src, AGG_MARK_END) == NULL;
 	e = compile(&c, tree);
 	if (!e.has_agg)
 		error_at(&c, ERRCODE_SYNTAX_ERROR, tree, "measure without an aggregate",
@@ -1728,7 +1878,32 @@ cdp_compile_measure(PG_FUNCTION_ARGS)
 	escape_json(&out, type_name(&e));
 	append_reads(&out, &c);
 	appendStringInfoString(&out, ",\"select\":");
-	escape_json(&out, e.sql);
+	escape_json(&out, unmark(&c, e.sql, NULL));
+	if (c.mark_aggs)
+	{
+		ListCell   *lc;
+
+		appendStringInfoString(&out, ",\"parts\":");
+		unmark(&c, e.sql, &out);
+		appendStringInfoString(&out, ",\"aggregates\":[");
+		foreach(lc, c.aggdescs)
+		{
+			AggDesc    *d = lfirst(lc);
+
+			appendStringInfoString(&out, foreach_current_index(lc) ? ",{" : "{");
+			append_member(&out, "activity", d->activity, false);
+			append_member(&out, "kind", d->kind, true);
+			append_member(&out, "value", d->value, true);
+			append_member(&out, "type", d->type, true);
+			append_member(&out, "condition", d->condition, true);
+			append_member(&out, "window", d->window, true);
+			append_member(&out, "result", d->result, true);
+			append_member(&out, "call", d->call, true);
+			append_member(&out, "sql", d->sql, true);
+			appendStringInfoChar(&out, '}');
+		}
+		appendStringInfoChar(&out, ']');
+	}
 	appendStringInfoString(&out, ",\"default\":");
 	if (e.dflt)
 		escape_json(&out, e.dflt);

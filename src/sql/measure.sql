@@ -69,7 +69,7 @@ COMMENT ON COLUMN @extschema@.measure_refresh.started_at IS 'start (clock time)'
 COMMENT ON COLUMN @extschema@.measure_refresh.finished_at IS 'end (clock time)';
 COMMENT ON COLUMN @extschema@.measure_refresh.reference_time IS 'the time windows end at';
 COMMENT ON COLUMN @extschema@.measure_refresh.measures IS 'measures computed';
-COMMENT ON COLUMN @extschema@.measure_refresh.scans IS 'scans of cdp.activity (one for all customer measures, one per business measure)';
+COMMENT ON COLUMN @extschema@.measure_refresh.scans IS 'scans of cdp.activity: for all customer measures one, or in a full refresh with parallel workers one per part of the customers (each row is aggregated in one of them); one per business measure';
 COMMENT ON COLUMN @extschema@.measure_refresh.customers IS 'rows of cdp.customer_measure after the refresh';
 COMMENT ON COLUMN @extschema@.measure_refresh.changed_rows IS 'rows of cdp.customer_measure written: new customers and customers whose values changed';
 COMMENT ON COLUMN @extschema@.measure_refresh.ms IS 'milliseconds per step';
@@ -281,55 +281,258 @@ $$;
 COMMENT ON FUNCTION @extschema@._activity_rows_sql(jsonb, text[], text, text, text) IS
   'Internal: the subquery of the activity rows measures read, with their detail columns extracted once per row';
 
+-- The simple aggregates of the customer measures (count, sum, avg, min,
+-- max: "kind" in their compiled "aggregates"), grouped by activity for
+-- cdp.fused_measures: per activity its variadic arguments (the values and
+-- conditions the slots read, each once) and its slots ("kind,value,
+-- condition,window", each once).  Measures compiled before the compiler
+-- described its aggregates (no "parts") are not fused.
+CREATE FUNCTION @extschema@._fused_slots()
+RETURNS TABLE (activity text, args text[], slots text[])
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  a jsonb;
+  g jsonb := '{}';
+  act text;
+  e jsonb;
+  vi integer;
+  ci integer;
+  k text;
+BEGIN
+  FOR a IN SELECT x.value FROM @extschema@.measure m, jsonb_array_elements(m.compiled -> 'aggregates') WITH ORDINALITY x
+            WHERE m.level = 'customer' AND m.compiled ? 'parts' AND x.value ->> 'kind' IS NOT NULL
+            ORDER BY m.name, x.ordinality LOOP
+    act := a ->> 'activity';
+    e := coalesce(g -> act, '{"args": [], "slots": []}');
+    vi := 0;
+    ci := 0;
+    IF a ->> 'value' IS NOT NULL THEN
+      IF NOT (e -> 'args') ? (a ->> 'value') THEN
+        e := jsonb_set(e, '{args}', (e -> 'args') || to_jsonb(a ->> 'value'));
+      END IF;
+      vi := (SELECT i FROM jsonb_array_elements_text(e -> 'args') WITH ORDINALITY t(v, i) WHERE v = a ->> 'value');
+    END IF;
+    IF a ->> 'condition' IS NOT NULL THEN
+      IF NOT (e -> 'args') ? (a ->> 'condition') THEN
+        e := jsonb_set(e, '{args}', (e -> 'args') || to_jsonb(a ->> 'condition'));
+      END IF;
+      ci := (SELECT i FROM jsonb_array_elements_text(e -> 'args') WITH ORDINALITY t(v, i) WHERE v = a ->> 'condition');
+    END IF;
+    k := format('%s,%s,%s,%s', a ->> 'kind', vi, ci, coalesce(a ->> 'window', ''));
+    IF NOT (e -> 'slots') ? k THEN
+      e := jsonb_set(e, '{slots}', (e -> 'slots') || to_jsonb(k));
+    END IF;
+    g := jsonb_set(g, ARRAY[act], e);
+  END LOOP;
+  RETURN QUERY
+    SELECT x.key, ARRAY(SELECT jsonb_array_elements_text(x.value -> 'args')),
+           ARRAY(SELECT jsonb_array_elements_text(x.value -> 'slots'))
+      FROM jsonb_each(g) x ORDER BY x.key;
+END;
+$$;
+COMMENT ON FUNCTION @extschema@._fused_slots() IS 'Internal: the simple aggregates of the customer measures grouped by activity, as the arguments and slots of one cdp.fused_measures call per activity';
+
 -- The query computing every customer measure in one scan of cdp.activity
 -- ($1 is the reference time), restricted to the customers of the relation
 -- "customers" when given; the measures' wanted column types, the activities
 -- they read, the windows relative to the reference time, whether a value
 -- depends on the reference time otherwise, and a fingerprint of the whole.
-CREATE FUNCTION @extschema@._customer_measure_sql(customers text DEFAULT NULL,
+--
+-- The rows are read once: each row gets the number k of its activity (in
+-- the order of "activities") and every detail column the measures name,
+-- extracted once and typed (null on rows of other activities).  The simple
+-- aggregates of each activity are one cdp.fused_measures call
+-- (_fused_slots), read with cdp.fused_value; the others stay SQL aggregates
+-- over the rows with x.k = k.  When reference_time is given, the windows
+-- of those are constant bounds (computed here, as $1 - interval would be);
+-- else they are written with $1.  When reference_time is given and every
+-- aggregate over an activity has a window ("within N days"), the rows of
+-- that activity outside the widest window are left out at once (page views
+-- read only by measures of the last 90 days: most rows).
+--
+-- With changed_only, only the customers whose row of cdp.customer_measure
+-- is missing or differs are returned (the comparison runs where the values
+-- are computed, so that the refresh writes only what changed).
+--
+-- With parts > 1 the customers are split by abs(customer_id % parts) and
+-- the query is one UNION ALL branch per part, each joining its customers to
+-- their grouped rows: run as a Parallel Append, each process computes its
+-- customers completely and no partial states are combined (the refresh
+-- keeps each branch's own scans from going parallel for that).
+CREATE FUNCTION @extschema@._customer_measure_sql(customers text DEFAULT NULL, parts integer DEFAULT 1,
+    reference_time timestamptz DEFAULT NULL, changed_only boolean DEFAULT false,
     OUT sql text, OUT wanted jsonb, OUT n integer, OUT activities text[], OUT windows text[],
     OUT reference boolean, OUT fingerprint text)
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
   m @extschema@.measure%ROWTYPE;
+  f record;
   sel text := '';
   outer_sel text := '';
   acts text[] := '{}';
   cols jsonb := '{}';
-  parts text := '';
+  fp text := '';
+  calls jsonb := '{}';
+  expr text;
+  p jsonb;
+  a jsonb;
+  vi integer;
+  ci integer;
+  si integer;
+  legacy boolean := false;
+  bounds jsonb := '{}';
+  cmp_old text := '';
+  cmp_new text := '';
+  filt text;
+  rows_sql text;
+  skip text;
+  branches text[] := '{}';
 BEGIN
   wanted := '{}';
   n := 0;
   windows := '{}';
   reference := false;
+  parts := greatest(coalesce(parts, 1), 1);
   FOR m IN SELECT * FROM @extschema@.measure WHERE level = 'customer' ORDER BY name LOOP
-    sel := sel || format(', %s AS %I', m.compiled ->> 'select', m.name);
-    outer_sel := outer_sel || format(', coalesce(a.%1$I, %2$s) AS %1$I', m.name,
+    acts := acts || ARRAY(SELECT jsonb_array_elements_text(m.compiled -> 'activities'));
+    legacy := legacy OR NOT m.compiled ? 'parts';
+    -- the earliest start of the windows of each activity; 'none' when an
+    -- aggregate reads it without a window (or is not described)
+    IF NOT m.compiled ? 'parts' THEN
+      SELECT coalesce(jsonb_object_agg(v, 'none'), '{}') INTO a FROM jsonb_array_elements_text(m.compiled -> 'activities') v;
+      bounds := bounds || a;
+    ELSE
+      FOR a IN SELECT x FROM jsonb_array_elements(m.compiled -> 'aggregates') x LOOP
+        IF reference_time IS NULL OR a ->> 'window' IS NULL OR bounds ->> (a ->> 'activity') = 'none' THEN
+          bounds := bounds || jsonb_build_object(a ->> 'activity', 'none');
+        ELSE
+          bounds := bounds || jsonb_build_object(a ->> 'activity',
+            least((bounds ->> (a ->> 'activity'))::timestamptz, reference_time - (a ->> 'window')::interval));
+        END IF;
+      END LOOP;
+    END IF;
+  END LOOP;
+  activities := ARRAY(SELECT DISTINCT v FROM unnest(acts) v ORDER BY v);
+
+  -- one cdp.fused_measures call per activity
+  FOR f IN SELECT * FROM @extschema@._fused_slots() LOOP
+    calls := calls || jsonb_build_object(f.activity, jsonb_build_object(
+      'call', format('@extschema@.fused_measures(%L, $1, x.occurred_at, %s) FILTER (WHERE x.k = %s)',
+                     array_to_string(f.slots, ';'),
+                     CASE WHEN cardinality(f.args) = 0 THEN 'NULL::boolean' ELSE array_to_string(f.args, ', ') END,
+                     array_position(activities, f.activity)),
+      'args', to_jsonb(f.args), 'slots', to_jsonb(f.slots)));
+  END LOOP;
+
+  FOR m IN SELECT * FROM @extschema@.measure WHERE level = 'customer' ORDER BY name LOOP
+    IF m.compiled ? 'parts' THEN
+      expr := '';
+      FOR p IN SELECT x FROM jsonb_array_elements(m.compiled -> 'parts') x LOOP
+        IF jsonb_typeof(p) = 'string' THEN
+          expr := expr || (p #>> '{}');
+          CONTINUE;
+        END IF;
+        a := m.compiled -> 'aggregates' -> (p::text::integer);
+        IF a ->> 'kind' IS NULL THEN
+          -- an SQL aggregate over the rows of its activity, its condition and window
+          filt := format('x.k = %s', array_position(activities, a ->> 'activity'));
+          IF a ->> 'condition' IS NOT NULL THEN
+            filt := filt || ' AND ' || (a ->> 'condition');
+          END IF;
+          IF a ->> 'window' IS NOT NULL THEN
+            filt := filt || CASE WHEN reference_time IS NULL
+                                 THEN format(' AND x.occurred_at > $1 - interval %L AND x.occurred_at <= $1', a ->> 'window')
+                                 ELSE format(' AND x.occurred_at > %L::timestamptz AND x.occurred_at <= %L::timestamptz',
+                                             reference_time - (a ->> 'window')::interval, reference_time) END;
+          END IF;
+          expr := expr || format('%s FILTER (WHERE %s)', a ->> 'call', filt);
+          CONTINUE;
+        END IF;
+        -- the slot of the aggregate, as _fused_slots numbered it
+        SELECT (SELECT i FROM jsonb_array_elements_text(calls -> (a ->> 'activity') -> 'args') WITH ORDINALITY t(v, i)
+                 WHERE v = a ->> 'value'),
+               (SELECT i FROM jsonb_array_elements_text(calls -> (a ->> 'activity') -> 'args') WITH ORDINALITY t(v, i)
+                 WHERE v = a ->> 'condition')
+          INTO vi, ci;
+        si := (SELECT i FROM jsonb_array_elements_text(calls -> (a ->> 'activity') -> 'slots') WITH ORDINALITY t(v, i)
+                WHERE v = format('%s,%s,%s,%s', a ->> 'kind', coalesce(vi, 0), coalesce(ci, 0), coalesce(a ->> 'window', '')));
+        IF si IS NULL THEN
+          RAISE EXCEPTION 'measure "%": aggregate % has no fused slot', m.name, p;
+        END IF;
+        expr := expr || format(CASE WHEN a ->> 'kind' = 'count' THEN 'coalesce(%s, 0)' ELSE '%s' END,
+                               format('@extschema@.fused_value(%s, %s, NULL::%s)',
+                                      calls -> (a ->> 'activity') ->> 'call', si, a ->> 'result'));
+      END LOOP;
+    ELSE
+      expr := m.compiled ->> 'select';
+    END IF;
+    sel := sel || format(', %s AS %I', expr, m.name);
+    expr := format('coalesce(a.%1$I, %2$s)', m.name,
                    coalesce(CASE WHEN m.options ? 'default' THEN
                                    CASE WHEN m.options -> 'default' = 'null' THEN format('NULL::%s', m.sql_type)
                                         ELSE format('%L::%s', m.options ->> 'default', m.sql_type) END END,
                             m.compiled ->> 'default', format('NULL::%s', m.sql_type)));
-    acts := acts || ARRAY(SELECT jsonb_array_elements_text(m.compiled -> 'activities'));
+    outer_sel := outer_sel || format(', %s AS %I', expr, m.name);
+    cmp_old := cmp_old || format(', cm.%I', m.name);
+    cmp_new := cmp_new || ', ' || expr;
     cols := cols || coalesce(m.compiled -> 'columns', '{}');
     windows := windows || ARRAY(SELECT jsonb_array_elements_text(coalesce(m.compiled -> 'windows', '[]')));
     reference := reference OR coalesce((m.compiled ->> 'reference')::boolean, false);
     wanted := wanted || jsonb_build_object(m.name, m.sql_type);
-    parts := parts || format('%s|%s|%s|', m.name, m.compiled, m.options);
+    fp := fp || format('%s|%s|%s|', m.name, m.compiled, m.options);
     n := n + 1;
   END LOOP;
-  activities := ARRAY(SELECT DISTINCT v FROM unnest(acts) v ORDER BY v);
   windows := ARRAY(SELECT DISTINCT v FROM unnest(windows) v ORDER BY v);
-  fingerprint := md5(parts);
-  sql := format(
-    'SELECT c.customer_id, $1::timestamptz AS refreshed_at%s '
-    '  FROM @extschema@.customer c LEFT JOIN (SELECT x.customer_id%s FROM %s x '
-    '   GROUP BY x.customer_id) a ON a.customer_id = c.customer_id%s',
-    outer_sel, sel, @extschema@._activity_rows_sql(cols, activities, '@extschema@.activity', customers),
-    CASE WHEN customers IS NOT NULL THEN format(' WHERE c.customer_id IN (SELECT customer_id FROM %s)', customers) ELSE '' END);
+  fingerprint := md5(fp);
+
+  -- the rows: k first (a subquery of its own, so that the columns can test
+  -- it, and rows of other activities are left out by k IS NULL, without
+  -- comparing their activity again), then the detail columns; OFFSET NULL
+  -- keeps each level from being
+  -- flattened into the aggregates (which would extract a column again for
+  -- every aggregate reading it) and, being a constant, still lets a scan
+  -- run in parallel workers
+  rows_sql := format(
+    '(SELECT x.customer_id, x.k, x.occurred_at%s%s FROM (SELECT x.customer_id, x.occurred_at, x.detail%s, '
+    'CASE x.activity%s END AS k FROM @extschema@.activity x WHERE true%s',
+    CASE WHEN legacy THEN ', x.activity, x.type, x.detail' ELSE '' END,
+    coalesce((SELECT string_agg(format(', CASE WHEN x.k = %s THEN %s END AS %I',
+                                       array_position(activities, c.value ->> 'activity'),
+                                       CASE WHEN c.value ->> 'type' = 'text'
+                                            THEN format('x.detail ->> %L', c.value ->> 'column')
+                                            ELSE format('(x.detail ->> %L)::%s', c.value ->> 'column', c.value ->> 'type') END,
+                                       c.key), '' ORDER BY c.key)
+                FROM jsonb_each(cols) c), ''),
+    CASE WHEN legacy THEN ', x.activity, x.type' ELSE '' END,
+    coalesce((SELECT string_agg(format(' WHEN %L THEN %s', v, i), '' ORDER BY i)
+                FROM unnest(activities) WITH ORDINALITY t(v, i)), ' WHEN NULL THEN 0'),
+    CASE WHEN customers IS NOT NULL THEN format(' AND x.customer_id IN (SELECT customer_id FROM %s)', customers) ELSE '' END);
+  -- an activity read only through windows: its rows outside all of them
+  -- can count for no measure and are left out before sorting
+  skip := coalesce((SELECT string_agg(format(' AND (x.k <> %s OR (x.occurred_at > %L::timestamptz AND x.occurred_at <= %L::timestamptz))',
+                                             array_position(activities, b.key), b.value #>> '{}', reference_time), '' ORDER BY b.key)
+                      FROM jsonb_each(bounds) b WHERE b.value #>> '{}' <> 'none'), '');
+  FOR i IN 0 .. parts - 1 LOOP
+    branches := branches || format(
+      'SELECT c.customer_id, $1::timestamptz AS refreshed_at%s FROM @extschema@.customer c '
+      'LEFT JOIN (SELECT x.customer_id%s FROM %s x GROUP BY x.customer_id OFFSET NULL) a ON a.customer_id = c.customer_id%s%s',
+      outer_sel, sel,
+      rows_sql || CASE WHEN parts > 1 THEN format(' AND abs(x.customer_id %% %s) = %s', parts, i) ELSE '' END
+      || ' OFFSET NULL) x WHERE x.k IS NOT NULL' || skip || ' OFFSET NULL)',
+      CASE WHEN changed_only THEN ' LEFT JOIN @extschema@.customer_measure cm ON cm.customer_id = c.customer_id'
+                                  || CASE WHEN parts > 1 THEN format(' AND abs(cm.customer_id %% %s) = %s', parts, i) ELSE '' END
+           ELSE '' END,
+      CASE WHEN customers IS NOT NULL THEN format(' WHERE c.customer_id IN (SELECT customer_id FROM %s)', customers) ELSE ' WHERE true' END
+      || CASE WHEN parts > 1 THEN format(' AND abs(c.customer_id %% %s) = %s', parts, i) ELSE '' END
+      || CASE WHEN changed_only THEN format(' AND (cm.customer_id IS NULL OR (NULL::text%s) IS DISTINCT FROM (NULL::text%s))',
+                                             cmp_old, cmp_new) ELSE '' END);
+  END LOOP;
+  sql := array_to_string(branches, ' UNION ALL ');
 END;
 $$;
-COMMENT ON FUNCTION @extschema@._customer_measure_sql(text) IS 'Internal: the one query that computes every customer measure (of every customer, or of the customers of a relation)';
+COMMENT ON FUNCTION @extschema@._customer_measure_sql(text, integer, timestamptz, boolean) IS 'Internal: the one query that computes every customer measure (of every customer, or of the customers of a relation; with parts > 1, one branch per part of the customers; windows of SQL aggregates as constants when reference_time is given; with changed_only, only the rows that differ from cdp.customer_measure)';
 
 CREATE FUNCTION @extschema@._explain_measures()
 RETURNS SETOF text
@@ -364,10 +567,14 @@ DECLARE
   dimobj text;
   why text;
   old_indexscan text := current_setting('enable_indexscan');
+  old_scan_size text := current_setting('min_parallel_table_scan_size');
+  old_hashjoin text := current_setting('enable_hashjoin');
+  old_nestloop text := current_setting('enable_nestloop');
+  parts integer;
 BEGIN
   PERFORM pg_advisory_xact_lock(1667526773, 3);
   scans := 0;
-  q := @extschema@._customer_measure_sql();
+  q := @extschema@._customer_measure_sql(NULL, 1, at);
   measures := q.n;
   wanted := q.wanted;
 
@@ -406,13 +613,26 @@ BEGIN
         USING least(at, prev.reference_time), greatest(at, prev.reference_time), q.activities;
     END IF;
     ANALYZE pg_temp._cdp_todo;
-    q := @extschema@._customer_measure_sql('pg_temp._cdp_todo');
+    q := @extschema@._customer_measure_sql('pg_temp._cdp_todo', 1, at, true);
     recomputed := (SELECT count(*) FROM pg_temp._cdp_todo);
   ELSE
     DELETE FROM @extschema@.measure_pending;
-    -- the one scan reads the whole of cdp.activity: sequentially and in
-    -- parallel, not in customer order through its index
+    -- the whole of cdp.activity is read sequentially, not in customer order
+    -- through its index; with parallel workers, as one grouped query per
+    -- part of the customers, each run whole by one process (a Parallel
+    -- Append: the parts' own scans are kept from going parallel), so that
+    -- no partial states need combining
     PERFORM set_config('enable_indexscan', 'off', true);
+    parts := greatest(least(current_setting('max_parallel_workers_per_gather')::integer, 8), 1);
+    q := @extschema@._customer_measure_sql(NULL, parts, at, true);
+    IF parts > 1 THEN
+      PERFORM set_config('min_parallel_table_scan_size', '715827882', true);
+    END IF;
+    -- the grouped rows come out in customer order: merge them with the
+    -- customers and their current rows (hashing half a million wide rows,
+    -- or probing the current row of each customer, costs more)
+    PERFORM set_config('enable_hashjoin', 'off', true);
+    PERFORM set_config('enable_nestloop', 'off', true);
   END IF;
   ms := ms || jsonb_build_object('changes', round(extract(epoch FROM clock_timestamp() - t1) * 1000));
 
@@ -420,17 +640,19 @@ BEGIN
   DROP TABLE IF EXISTS pg_temp._cdp_measure;
   EXECUTE 'CREATE TEMP TABLE _cdp_measure AS ' || q.sql USING at;
   PERFORM set_config('enable_indexscan', old_indexscan, true);
+  PERFORM set_config('min_parallel_table_scan_size', old_scan_size, true);
+  PERFORM set_config('enable_hashjoin', old_hashjoin, true);
+  PERFORM set_config('enable_nestloop', old_nestloop, true);
   IF mode = 'full' THEN
-    recomputed := (SELECT count(*) FROM pg_temp._cdp_measure);
+    recomputed := (SELECT count(*) FROM @extschema@.customer);
   END IF;
   IF measures > 0 THEN
-    scans := scans + 1;
+    scans := scans + coalesce(parts, 1);
   END IF;
   ms := ms || jsonb_build_object('customer measures', round(extract(epoch FROM clock_timestamp() - t1) * 1000));
+  -- _cdp_measure holds the new and the changed rows only
   t1 := clock_timestamp();
   SELECT coalesce(string_agg(format('%I', key), ', ' ORDER BY key), '') INTO cols FROM jsonb_object_keys(wanted) key;
-  DELETE FROM @extschema@.customer_measure cm
-   WHERE NOT EXISTS (SELECT 1 FROM @extschema@.customer c WHERE c.customer_id = cm.customer_id);
   EXECUTE format(
     'INSERT INTO @extschema@.customer_measure AS cm (customer_id, refreshed_at%1$s) '
     'SELECT customer_id, refreshed_at%1$s FROM pg_temp._cdp_measure '
@@ -441,7 +663,15 @@ BEGIN
     coalesce((SELECT string_agg(format(', cm.%I', key), '' ORDER BY key) FROM jsonb_object_keys(wanted) key), ''),
     coalesce((SELECT string_agg(format(', excluded.%I', key), '' ORDER BY key) FROM jsonb_object_keys(wanted) key), ''));
   GET DIAGNOSTICS changed_rows = ROW_COUNT;
+  -- every customer has a row now; rows of customers that no longer exist
+  -- (the trigger on cdp.customer removes them; this is the safety net) are
+  -- looked for only when there are more rows than customers
   customers := (SELECT count(*) FROM @extschema@.customer_measure);
+  IF customers > (SELECT count(*) FROM @extschema@.customer) THEN
+    DELETE FROM @extschema@.customer_measure cm
+     WHERE NOT EXISTS (SELECT 1 FROM @extschema@.customer c WHERE c.customer_id = cm.customer_id);
+    customers := (SELECT count(*) FROM @extschema@.customer_measure);
+  END IF;
   DROP TABLE pg_temp._cdp_measure;
   DROP TABLE pg_temp._cdp_todo;
   ms := ms || jsonb_build_object('write', round(extract(epoch FROM clock_timestamp() - t1) * 1000));
