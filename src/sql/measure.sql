@@ -284,54 +284,57 @@ COMMENT ON FUNCTION @extschema@._activity_rows_sql(jsonb, text[], text, text, te
 -- The simple aggregates of the customer measures (count, sum, avg, min,
 -- max: "kind" in their compiled "aggregates"), grouped by activity for
 -- cdp.fused_measures: per activity its variadic arguments (the values and
--- conditions the slots read, each once) and its slots ("kind,value,
--- condition,window", each once).  Measures compiled before the compiler
--- described its aggregates (no "parts") are not fused.
+-- conditions the slots read, each once), its slots ("kind,value,
+-- condition,window", each once) and slot_of, the slot of each aggregate
+-- ({"<measure>/<index in aggregates>": slot}).  Measures compiled before
+-- the compiler described its aggregates (no "parts") are not fused.
 CREATE FUNCTION @extschema@._fused_slots()
-RETURNS TABLE (activity text, args text[], slots text[])
+RETURNS TABLE (activity text, args text[], slots text[], slot_of jsonb)
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-  a jsonb;
+  r record;
   g jsonb := '{}';
-  act text;
   e jsonb;
-  vi integer;
-  ci integer;
+  key text;
+  pos integer;
   k text;
 BEGIN
-  FOR a IN SELECT x.value FROM @extschema@.measure m, jsonb_array_elements(m.compiled -> 'aggregates') WITH ORDINALITY x
+  FOR r IN SELECT m.name, x.ordinality - 1 AS idx, x.value AS a
+             FROM @extschema@.measure m, jsonb_array_elements(m.compiled -> 'aggregates') WITH ORDINALITY x
             WHERE m.level = 'customer' AND m.compiled ? 'parts' AND x.value ->> 'kind' IS NOT NULL
             ORDER BY m.name, x.ordinality LOOP
-    act := a ->> 'activity';
-    e := coalesce(g -> act, '{"args": [], "slots": []}');
-    vi := 0;
-    ci := 0;
-    IF a ->> 'value' IS NOT NULL THEN
-      IF NOT (e -> 'args') ? (a ->> 'value') THEN
-        e := jsonb_set(e, '{args}', (e -> 'args') || to_jsonb(a ->> 'value'));
+    e := coalesce(g -> (r.a ->> 'activity'), '{"args": [], "slots": [], "slot_of": {}}');
+    -- kind, the positions of its value and condition among the arguments
+    -- (0: none; an argument is added the first time it is read), window
+    k := r.a ->> 'kind';
+    FOREACH key IN ARRAY ARRAY['value', 'condition'] LOOP
+      pos := 0;
+      IF r.a ->> key IS NOT NULL THEN
+        pos := array_position(ARRAY(SELECT jsonb_array_elements_text(e -> 'args')), r.a ->> key);
+        IF pos IS NULL THEN
+          e := jsonb_set(e, '{args}', (e -> 'args') || to_jsonb(r.a ->> key));
+          pos := jsonb_array_length(e -> 'args');
+        END IF;
       END IF;
-      vi := (SELECT i FROM jsonb_array_elements_text(e -> 'args') WITH ORDINALITY t(v, i) WHERE v = a ->> 'value');
-    END IF;
-    IF a ->> 'condition' IS NOT NULL THEN
-      IF NOT (e -> 'args') ? (a ->> 'condition') THEN
-        e := jsonb_set(e, '{args}', (e -> 'args') || to_jsonb(a ->> 'condition'));
-      END IF;
-      ci := (SELECT i FROM jsonb_array_elements_text(e -> 'args') WITH ORDINALITY t(v, i) WHERE v = a ->> 'condition');
-    END IF;
-    k := format('%s,%s,%s,%s', a ->> 'kind', vi, ci, coalesce(a ->> 'window', ''));
-    IF NOT (e -> 'slots') ? k THEN
+      k := k || ',' || pos;
+    END LOOP;
+    k := k || ',' || coalesce(r.a ->> 'window', '');
+    pos := array_position(ARRAY(SELECT jsonb_array_elements_text(e -> 'slots')), k);
+    IF pos IS NULL THEN
       e := jsonb_set(e, '{slots}', (e -> 'slots') || to_jsonb(k));
+      pos := jsonb_array_length(e -> 'slots');
     END IF;
-    g := jsonb_set(g, ARRAY[act], e);
+    e := jsonb_set(e, '{slot_of}', (e -> 'slot_of') || jsonb_build_object(r.name || '/' || r.idx, pos));
+    g := jsonb_set(g, ARRAY[r.a ->> 'activity'], e);
   END LOOP;
   RETURN QUERY
     SELECT x.key, ARRAY(SELECT jsonb_array_elements_text(x.value -> 'args')),
-           ARRAY(SELECT jsonb_array_elements_text(x.value -> 'slots'))
+           ARRAY(SELECT jsonb_array_elements_text(x.value -> 'slots')), x.value -> 'slot_of'
       FROM jsonb_each(g) x ORDER BY x.key;
 END;
 $$;
-COMMENT ON FUNCTION @extschema@._fused_slots() IS 'Internal: the simple aggregates of the customer measures grouped by activity, as the arguments and slots of one cdp.fused_measures call per activity';
+COMMENT ON FUNCTION @extschema@._fused_slots() IS 'Internal: the simple aggregates of the customer measures grouped by activity, as the arguments and slots of one cdp.fused_measures call per activity and the slot of each aggregate';
 
 -- The query computing every customer measure in one scan of cdp.activity
 -- ($1 is the reference time), restricted to the customers of the relation
@@ -378,8 +381,6 @@ DECLARE
   expr text;
   p jsonb;
   a jsonb;
-  vi integer;
-  ci integer;
   si integer;
   legacy boolean := false;
   bounds jsonb := '{}';
@@ -423,7 +424,7 @@ BEGIN
                      array_to_string(f.slots, ';'),
                      CASE WHEN cardinality(f.args) = 0 THEN 'NULL::boolean' ELSE array_to_string(f.args, ', ') END,
                      array_position(activities, f.activity)),
-      'args', to_jsonb(f.args), 'slots', to_jsonb(f.slots)));
+      'slot_of', f.slot_of));
   END LOOP;
 
   FOR m IN SELECT * FROM @extschema@.measure WHERE level = 'customer' ORDER BY name LOOP
@@ -450,14 +451,8 @@ BEGIN
           expr := expr || format('%s FILTER (WHERE %s)', a ->> 'call', filt);
           CONTINUE;
         END IF;
-        -- the slot of the aggregate, as _fused_slots numbered it
-        SELECT (SELECT i FROM jsonb_array_elements_text(calls -> (a ->> 'activity') -> 'args') WITH ORDINALITY t(v, i)
-                 WHERE v = a ->> 'value'),
-               (SELECT i FROM jsonb_array_elements_text(calls -> (a ->> 'activity') -> 'args') WITH ORDINALITY t(v, i)
-                 WHERE v = a ->> 'condition')
-          INTO vi, ci;
-        si := (SELECT i FROM jsonb_array_elements_text(calls -> (a ->> 'activity') -> 'slots') WITH ORDINALITY t(v, i)
-                WHERE v = format('%s,%s,%s,%s', a ->> 'kind', coalesce(vi, 0), coalesce(ci, 0), coalesce(a ->> 'window', '')));
+        -- the slot _fused_slots gave the aggregate
+        si := (calls -> (a ->> 'activity') -> 'slot_of' ->> (m.name || '/' || p::text))::integer;
         IF si IS NULL THEN
           RAISE EXCEPTION 'measure "%": aggregate % has no fused slot', m.name, p;
         END IF;
